@@ -1,0 +1,59 @@
+"""Conversation state as data: one row per (channel, user), with an expiry. Never in process memory."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import ConversationState
+from bot.timeutil import utcnow
+
+DEFAULT_TTL = timedelta(minutes=30)
+
+
+class ConversationStore:
+    """Get, set and clear the state of one user's conversation."""
+
+    def __init__(self, session: Session, channel: str, user_id: str):
+        self.session = session
+        self.channel = channel
+        self.user_id = user_id
+
+    def _row(self) -> ConversationState | None:
+        return self.session.scalar(
+            select(ConversationState).where(
+                ConversationState.channel == self.channel, ConversationState.user_id == self.user_id
+            )
+        )
+
+    def get(self) -> ConversationState | None:
+        """The live state, or None (an expired state counts as none)."""
+        row = self._row()
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row
+
+    def set(self, name: str, data: dict | None = None, ttl: timedelta = DEFAULT_TTL,
+            expiry_text: str | None = "common.expired") -> ConversationState:
+        """Enter state ``name`` with ``data``; ``expiry_text`` is sent if the user walks away."""
+        row = self._row()
+        if row is None:
+            row = ConversationState(channel=self.channel, user_id=self.user_id)
+            self.session.add(row)
+        row.name = name
+        row.data = dict(data or {})
+        row.expires_at = utcnow() + ttl
+        row.expiry_text = expiry_text
+        self.session.flush()
+        return row
+
+    def clear(self) -> bool:
+        """End the conversation; return whether there was one."""
+        row = self._row()
+        if row is None:
+            return False
+        live = row.expires_at > utcnow()
+        self.session.delete(row)
+        self.session.flush()
+        return live

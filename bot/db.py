@@ -1,0 +1,81 @@
+"""The database: one engine per URL, sessions as context managers."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+_engines: dict[str, Engine] = {}
+_makers: dict[str, sessionmaker] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """The engine for ``url``, created once per process."""
+    engine = _engines.get(url)
+    if engine is None:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        _engines[url] = engine
+        _makers[url] = sessionmaker(engine, expire_on_commit=False)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Take the write lock at the start of each transaction: SQLite then serialises writers
+    # instead of failing one of them with "database is locked" half-way through.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    get_engine(url)
+    session = _makers[url]()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def ping(url: str) -> bool:
+    """Whether the database answers."""
+    try:
+        with get_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (after fork, and between tests)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+    _makers.clear()
+
+
+def is_unique_violation(exc: Exception) -> bool:
+    """Whether an IntegrityError came from a unique constraint (on SQLite or PostgreSQL)."""
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "unique" in text_ or "duplicate key" in text_

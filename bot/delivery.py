@@ -1,0 +1,135 @@
+"""Deliver outbox rows to WeCom, per recipient, in order, paced, retried — never lost.
+
+One job per recipient (``deliver_to``) sends that recipient's due rows oldest first under a
+lock, so several workers never reorder or double-send one person's messages. WeCom drops more
+than 30 messages a minute to one member silently, so we stop at ``PER_MINUTE`` and come back.
+Sends carry ``enable_duplicate_check``: if a worker dies between WeCom's answer and our commit,
+the resend is dropped by WeCom instead of reaching the user twice.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from bot import runtime
+from bot.db import session_scope
+from bot.errors import WeComError
+from bot.models import Outbox
+from bot.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PER_MINUTE = 28          # WeCom's limit is 30 a minute to one member; keep a margin
+MAX_ATTEMPTS = 12
+DUPLICATE_CHECK_SECONDS = 4 * 3600
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failures: 5 s doubling to 30 min."""
+    return float(min(5 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def send_app(rt, row: Outbox) -> str:
+    """Send one app message through ``message/send``; return WeCom's msgid."""
+    payload = {
+        "touser": row.to_user,
+        "msgtype": row.msgtype,
+        "agentid": int(rt.config.WECOM_AGENT_ID or 0),
+        row.msgtype: row.body,
+        "enable_duplicate_check": 1,
+        "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+    }
+    data = rt.wecom.call("message/send", payload)
+    if data.get("invaliduser"):
+        raise WeComError(81013, f"invalid user {data.get('invaliduser')}")
+    return str(data.get("msgid", ""))
+
+
+# channel -> sender; the 微信客服 module adds "kf"
+SENDERS: dict[str, Callable] = {"app": send_app}
+
+
+def deliver_to(channel: str, to_user: str) -> None:
+    """Job: send every due outbox row for one recipient, oldest first."""
+    rt = runtime.get()
+    url = rt.config.DATABASE_URL
+    with rt.lock(f"deliver:{channel}:{to_user}", timeout=120, wait=60) as got:
+        if not got:
+            rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=5)
+            return
+        while True:
+            now = utcnow()
+            with session_scope(url) as s:
+                row = s.scalar(
+                    select(Outbox).where(Outbox.channel == channel, Outbox.to_user == to_user,
+                                         Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                    .order_by(Outbox.id).limit(1))
+                if row is None:
+                    return
+                recent = s.scalar(select(func.count()).select_from(Outbox).where(
+                    Outbox.to_user == to_user, Outbox.status == "sent",
+                    Outbox.sent_at > now - timedelta(seconds=60)))
+                if recent >= PER_MINUTE:
+                    oldest = s.scalar(select(func.min(Outbox.sent_at)).where(
+                        Outbox.to_user == to_user, Outbox.status == "sent",
+                        Outbox.sent_at > now - timedelta(seconds=60)))
+                    wait = max((oldest + timedelta(seconds=61) - now).total_seconds(), 1)
+                    rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=wait)
+                    return
+                if not _send_row(rt, row):
+                    # this row waits; later rows for the same person wait behind it to keep order
+                    rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user,
+                                     delay=max((row.next_attempt_at - utcnow()).total_seconds(), 1))
+                    return
+
+
+def _send_row(rt, row: Outbox) -> bool:
+    """Try one row; update its state; return whether it is done (sent or given up)."""
+    sender = SENDERS.get(row.channel)
+    row.attempts += 1
+    try:
+        if sender is None:
+            raise WeComError(0, f"no sender for channel {row.channel!r}")
+        result = sender(rt, row)
+    except WeComError as exc:
+        row.last_error = str(exc)[:500]
+        if exc.transient and row.attempts < MAX_ATTEMPTS:
+            row.next_attempt_at = utcnow() + timedelta(seconds=retry_delay(row.attempts))
+            log.warning("outbox %s to %s: transient error %s, retry #%s", row.id, row.channel,
+                        exc.errcode, row.attempts)
+            return False
+        row.status = "failed"
+        log.error("outbox %s: giving up after %s attempts: errcode %s", row.id, row.attempts, exc.errcode)
+        return True
+    if result is HELD:
+        row.status = "held"
+        return True
+    row.status = "sent"
+    row.sent_at = utcnow()
+    row.wecom_msgid = result or None
+    return True
+
+
+class _Held:
+    """Returned by a sender that cannot send now and keeps the row for later (KF's 48-hour window)."""
+
+
+HELD = _Held()
+
+
+def enqueue_rows(rows) -> None:
+    """After commit: ask the queue to deliver these rows (one job per recipient)."""
+    rt = runtime.get()
+    seen = set()
+    for row in rows:
+        key = (row.channel, row.to_user)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            rt.queue.enqueue("bot.delivery.deliver_to", row.channel, row.to_user)
+        except Exception as exc:  # Redis down: the sweeper sends it later
+            log.warning("could not enqueue delivery to %s (%s); the sweeper will", row.channel, type(exc).__name__)

@@ -1,0 +1,110 @@
+"""Turn recorded inbound messages into handler calls, one user at a time, in arrival order."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, InterfaceError
+
+from bot import runtime
+from bot.context import Context
+from bot.db import session_scope
+from bot.delivery import enqueue_rows
+from bot.models import InboundMessage
+from bot.timeutil import utcnow
+from handlers.base import Message
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+def to_message(row: InboundMessage) -> Message:
+    """Build the handler-facing ``Message`` from a recorded payload."""
+    p = row.payload or {}
+    msg_type = (p.get("MsgType") or row.msg_type or "").lower()
+
+    def _float(key):
+        try:
+            return float(p[key])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    return Message(
+        inbound_id=row.id, channel=row.channel, user_id=row.user_id, msg_type=msg_type,
+        text=(p.get("Content") or "").strip() if isinstance(p.get("Content"), str) else "",
+        event=(p.get("Event") or "").lower() if isinstance(p.get("Event"), str) else "",
+        event_key=p.get("EventKey") or "" if isinstance(p.get("EventKey"), str) else "",
+        media_id=p.get("MediaId") or "" if isinstance(p.get("MediaId"), str) else "",
+        pic_url=p.get("PicUrl") or "" if isinstance(p.get("PicUrl"), str) else "",
+        lat=_float("Location_X"), lng=_float("Location_Y"),
+        label=p.get("Label") or "" if isinstance(p.get("Label"), str) else "",
+        task_id=p.get("TaskId") or "" if isinstance(p.get("TaskId"), str) else "",
+        open_kfid=p.get("OpenKfId") or "" if isinstance(p.get("OpenKfId"), str) else "",
+        raw=p,
+    )
+
+
+def process_inbound(inbound_id: int) -> None:
+    """Job: process the pending messages of this message's sender, oldest first."""
+    rt = runtime.get()
+    with session_scope(rt.config.DATABASE_URL) as s:
+        row = s.get(InboundMessage, inbound_id)
+        if row is None or row.status != "pending":
+            return
+        channel, user_id = row.channel, row.user_id
+    process_user(channel, user_id)
+
+
+def process_user(channel: str, user_id: str) -> None:
+    """Process one user's pending messages in order, each exactly once, under a per-user lock."""
+    rt = runtime.get()
+    with rt.lock(f"user:{channel}:{user_id}", timeout=300, wait=120) as got:
+        if not got:
+            raise TimeoutError(f"user lock busy for {channel}:{user_id}")  # rq retries the job
+        while True:
+            if not _process_next(rt, channel, user_id):
+                return
+
+
+def _process_next(rt, channel: str, user_id: str) -> bool:
+    url = rt.config.DATABASE_URL
+    queued = []
+    retry_id = None
+    with session_scope(url) as s:
+        row = s.scalar(select(InboundMessage).where(
+            InboundMessage.channel == channel, InboundMessage.user_id == user_id,
+            InboundMessage.status == "pending").order_by(InboundMessage.id).limit(1))
+        if row is None:
+            return False
+        msg = to_message(row)
+        ctx = Context(s, rt.config, channel, user_id, open_kfid=msg.open_kfid)
+        try:
+            with s.begin_nested():
+                from handlers import route
+
+                route(msg, ctx)
+        except TRANSIENT:
+            raise  # the whole transaction rolls back; the job (or the sweeper) runs it again
+        except Exception as exc:
+            log.exception("inbound %s: handler failed", row.id)
+            row.attempts += 1
+            row.error = f"{type(exc).__name__}: {exc}"[:1000]
+            ctx.queued = []
+            if row.attempts < MAX_ATTEMPTS:
+                retry_id = row.id  # keep it pending; later messages wait behind it
+            else:
+                ctx.reply(ctx.t("common.error"), dedupe_key=f"error:{row.id}")
+                row.status = "failed"
+                row.processed_at = utcnow()
+                queued = ctx.queued
+        else:
+            row.status = "done"
+            row.processed_at = utcnow()
+            queued = ctx.queued
+    enqueue_rows(queued)
+    if retry_id is not None:
+        rt.queue.enqueue("bot.dispatch.process_inbound", retry_id, delay=3)
+        return False
+    return True

@@ -1,0 +1,6 @@
+"""All tables. Import models from here so that ``Base.metadata`` knows every one."""
+from bot.models.base import Base
+from bot.models.messaging import ConversationState, InboundMessage, Outbox
+from bot.models.people import ROLES, Patch, Person
+
+__all__ = ["Base", "ConversationState", "InboundMessage", "Outbox", "Patch", "Person", "ROLES"]

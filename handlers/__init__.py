@@ -1,0 +1,37 @@
+"""The ordered handler registry: the first handler whose ``check`` passes answers.
+
+Order: message types we cannot read, explicit commands, an active conversation,
+greetings and help, questions, then the fallback.
+"""
+from __future__ import annotations
+
+from bot.context import Context
+from handlers.base import Handler, Message
+from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
+
+REGISTRY: list[Handler] = [
+    Unsupported(),
+    Cancel(),
+    # explicit commands (grid worker, cadre) go here
+    ActiveConversation(),
+    Help(),
+    # questions (certificate catalogue) and complaint intake go here
+    Fallback(),
+]
+
+
+def owner_of(state_name: str) -> Handler | None:
+    """The handler that owns a conversation state."""
+    for handler in REGISTRY:
+        if state_name in handler.states:
+            return handler
+    return None
+
+
+def route(msg: Message, ctx: Context) -> str:
+    """Give ``msg`` to the first handler that takes it; return that handler's name."""
+    for handler in REGISTRY:
+        if handler.check(msg, ctx):
+            handler.handle(msg, ctx)
+            return handler.name
+    return ""

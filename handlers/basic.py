@@ -1,0 +1,110 @@
+"""Handlers every conversation needs: unreadable types, 取消, an active conversation, help, fallback."""
+from __future__ import annotations
+
+import re
+
+from handlers.base import Handler, Message
+
+CANCEL_WORDS = {"取消", "算了", "唔要了", "不用了", "退出", "cancel"}
+HELP_WORDS = {"帮助", "幫助", "help", "菜单", "菜單", "功能", "你好", "您好", "hi", "hello", "在吗", "在嗎",
+              "喂", "哈喽", "早晨", "早上好", "晚上好", "下午好", "你系边个", "你是谁", "?", "？"}
+TYPE_TEXT_KEYS = {"voice": "common.kind_voice", "video": "common.kind_video", "file": "common.kind_file",
+                  "link": "common.kind_link"}
+# Event types that need no reply (the 微信客服 and ticket modules register their own handlers first).
+SILENT_EVENTS = {"subscribe", "unsubscribe", "view", "location", "batch_job_result", "change_contact",
+                 "open_approval_change", "taskcard_click", "template_card_event", "template_card_menu_event",
+                 "kf_msg_or_event", "kf_account_auth_change", "change_external_contact"}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s，。！？、,.!?~～]+", "", text).lower()
+
+
+class Unsupported(Handler):
+    """Voice, video, files and links: say politely what we can read. Unknown events: stay silent."""
+
+    name = "unsupported"
+    READABLE = {"text", "image", "location"}
+
+    def check(self, msg: Message, ctx) -> bool:
+        return msg.msg_type not in self.READABLE
+
+    def handle(self, msg: Message, ctx) -> None:
+        if msg.msg_type == "event":
+            if msg.event == "enter_agent":
+                ctx.reply(Help.menu(ctx))
+            return  # other events need no answer
+        kind = ctx.t(TYPE_TEXT_KEYS.get(msg.msg_type, "common.kind_other"))
+        ctx.reply(ctx.t("common.unsupported_type", kind=kind))
+
+
+class Cancel(Handler):
+    """取消: end whatever conversation is going on."""
+
+    name = "cancel"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return msg.is_text and _plain(msg.text) in CANCEL_WORDS
+
+    def handle(self, msg: Message, ctx) -> None:
+        ctx.reply(ctx.t("common.cancelled" if ctx.state.clear() else "common.nothing_to_cancel"))
+
+
+class ActiveConversation(Handler):
+    """While a conversation is going on, its owner gets the user's messages."""
+
+    name = "conversation"
+
+    def check(self, msg: Message, ctx) -> bool:
+        state = ctx.state.get()
+        if state is None:
+            return False
+        from handlers import owner_of
+
+        return owner_of(state.name) is not None
+
+    def handle(self, msg: Message, ctx) -> None:
+        from handlers import owner_of
+
+        owner_of(ctx.state.get().name).continue_conversation(msg, ctx)
+
+
+class Help(Handler):
+    """A greeting, 帮助 or an empty message: the short menu."""
+
+    name = "help"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return msg.is_text and (not msg.text.strip() or _plain(msg.text) in HELP_WORDS)
+
+    def handle(self, msg: Message, ctx) -> None:
+        ctx.reply(self.menu(ctx))
+
+    @staticmethod
+    def menu(ctx) -> str:
+        """The help menu, naming the sender's village when we know it."""
+        village = ""
+        person = ctx.person
+        if person is not None:
+            village = person.village or ""
+            if not village and person.patch:
+                from bot.models import Patch
+                from sqlalchemy import select
+
+                village = ctx.session.scalar(select(Patch.village).where(Patch.code == person.patch)) or ""
+        return ctx.t("common.help", village=village or ctx.t("common.default_village"))
+
+
+class Fallback(Handler):
+    """Nothing else took it: say so and show how to ask."""
+
+    name = "fallback"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return True
+
+    def handle(self, msg: Message, ctx) -> None:
+        if msg.msg_type != "text":
+            ctx.reply(ctx.t("common.unsupported_type", kind=ctx.t("common.kind_other")))
+        else:
+            ctx.reply(ctx.t("common.fallback"))
