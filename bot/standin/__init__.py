@@ -1,0 +1,51 @@
+"""The local WeCom stand-in: the API host (for sends) and the /sim chat page (for callbacks)."""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+from bot.standin.api import StandInState, make_blueprint
+
+API_PREFIX = "/standin/cgi-bin"
+
+
+def state_for(config) -> StandInState:
+    """A stand-in that accepts this config's corp id and secrets."""
+    secrets = {config.WECOM_SECRET: "app"}
+    if config.WECOM_KF_SECRET:
+        secrets[config.WECOM_KF_SECRET] = "kf"
+    return StandInState(config.WECOM_CORP_ID, secrets)
+
+
+def register_standin(app: Flask) -> StandInState:
+    """Mount the API stand-in at /standin/cgi-bin/ and the chat page at /sim on ``app`` (demo)."""
+    from bot.standin.sim import bp as sim_bp
+
+    config = app.config["QINGCHE"]
+    state = state_for(config)
+    app.extensions["qingche.standin"] = state
+    app.register_blueprint(make_blueprint(state), url_prefix=API_PREFIX)
+    app.register_blueprint(sim_bp)
+    return state
+
+
+class StandInServer:
+    """The API stand-in as a real HTTP server on 127.0.0.1 (tests and benchmarks)."""
+
+    def __init__(self, state: StandInState, host: str = "127.0.0.1", port: int = 0):
+        app = Flask("wecom-standin")
+        app.register_blueprint(make_blueprint(state), url_prefix="/cgi-bin")
+        self.state = state
+        self.server = make_server(host, port, app, threaded=True)
+        self.base_url = f"http://{host}:{self.server.server_port}/cgi-bin/"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="wecom-standin", daemon=True)
+
+    def start(self) -> "StandInServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

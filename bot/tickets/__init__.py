@@ -1,0 +1,1 @@
+"""Tickets: categories, routing, the state machine and the service that changes them."""
