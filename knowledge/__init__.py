@@ -1,0 +1,1 @@
+"""The certificate and service catalogue, and the matcher that answers residents' questions."""

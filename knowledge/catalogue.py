@@ -1,0 +1,203 @@
+"""Load the catalogue data files and validate them; every error names its file, entry and field."""
+from __future__ import annotations
+
+import datetime
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from knowledge.normalize import normalize_term
+
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+
+KINDS = ("retained", "cancelled", "service", "duty")
+DUTY_LISTS = ("autonomy", "assist", "barred")
+
+COMMON_REQUIRED: dict[str, type | tuple] = {"id": str, "kind": str, "sample": bool, "name": str, "aliases": list, "basis": str,
+                   "updated": (str, datetime.date)}
+KIND_REQUIRED: dict[str, dict[str, type | tuple]] = {
+    "retained": {"proves": str, "applicant": str, "materials": list, "steps": list, "time_limit": str,
+                 "wording": str},
+    "cancelled": {"instead": str},
+    "service": {"answer": str, "where": str},
+    "duty": {"list": str, "answer": str},
+}
+OPTIONAL = {"keywords": list, "see": str, "see_also": list, "source": str, "where": str, "decline": str}
+
+
+class CatalogueError(ValueError):
+    """The catalogue has mistakes; ``errors`` lists them, one line each."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} catalogue error(s):\n" + "\n".join(errors))
+
+
+@dataclass(frozen=True)
+class Item:
+    """One catalogue entry: a certificate, a service question or a committee duty."""
+
+    id: str
+    kind: str
+    name: str
+    aliases: tuple[str, ...]
+    keywords: tuple[str, ...]
+    data: dict[str, Any] = field(compare=False, hash=False)
+    file: str = ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the entry."""
+        return self.data.get(key, default)
+
+    @property
+    def duty_list(self) -> str:
+        """For duties: autonomy, assist or barred; empty otherwise."""
+        return self.data.get("list", "") if self.kind == "duty" else ""
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All entries by id, in file order."""
+
+    items: dict[str, Item]
+
+    def __getitem__(self, item_id: str) -> Item:
+        return self.items[item_id]
+
+    def __iter__(self):
+        return iter(self.items.values())
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def by_kind(self, kind: str) -> list[Item]:
+        """Entries of one kind."""
+        return [item for item in self.items.values() if item.kind == kind]
+
+
+def _type_name(t: type | tuple) -> str:
+    if isinstance(t, tuple):
+        return "text or a date"
+    return {str: "text", list: "a list", bool: "true/false"}.get(t, t.__name__)
+
+
+def _check_entry(fname: str, index: int, entry: Any) -> tuple[list[str], Item | None]:
+    if not isinstance(entry, dict):
+        return [f"{fname}: entry #{index + 1}: expected a mapping of field: value"], None
+    label = f"entry {entry['id']}" if isinstance(entry.get("id"), str) and entry["id"] else f"entry #{index + 1}"
+    errors: list[str] = []
+
+    def err(fld: str, msg: str) -> None:
+        errors.append(f"{fname}: {label}: {fld}: {msg}")
+
+    kind = entry.get("kind")
+    required = dict(COMMON_REQUIRED)
+    if kind in KIND_REQUIRED:
+        required.update(KIND_REQUIRED[kind])
+    elif "kind" in entry:
+        err("kind", f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if kind == "duty" and entry.get("list") == "barred":
+        required["decline"] = str
+    for fld, typ in required.items():
+        if fld not in entry or entry[fld] is None or entry[fld] == "":
+            err(fld, "missing")
+        elif not isinstance(entry[fld], typ):
+            err(fld, f"expected {_type_name(typ)}, got {type(entry[fld]).__name__}")
+    for fld, value in entry.items():
+        if fld in required:
+            continue
+        if fld not in OPTIONAL:
+            err(fld, "unknown field")
+        elif value is not None and not isinstance(value, OPTIONAL[fld]):
+            err(fld, f"expected {_type_name(OPTIONAL[fld])}, got {type(value).__name__}")
+    for fld in ("aliases", "keywords", "materials", "steps", "see_also"):
+        value = entry.get(fld)
+        if isinstance(value, list):
+            for j, v in enumerate(value):
+                if not isinstance(v, str) or not v.strip():
+                    err(f"{fld}[{j + 1}]", "expected non-empty text")
+    if kind == "duty" and "list" in entry and entry["list"] not in DUTY_LISTS:
+        err("list", f"unknown list {entry['list']!r}; expected one of {', '.join(DUTY_LISTS)}")
+    if errors:
+        return errors, None
+    item = Item(
+        id=entry["id"], kind=kind, name=entry["name"],
+        aliases=tuple(entry["aliases"]), keywords=tuple(entry.get("keywords") or ()),
+        data=dict(entry), file=fname,
+    )
+    return errors, item
+
+
+def check(directory: Path | str | None = None) -> tuple[list[str], dict[str, Item]]:
+    """Validate every data file; return the error lines and the entries that loaded."""
+    directory = Path(directory or CATALOGUE_DIR)
+    errors: list[str] = []
+    items: dict[str, Item] = {}
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        return [f"{directory}: no catalogue files (*.yaml)"], items
+    for path in files:
+        fname = path.name
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            errors.append(f"{fname}: not valid YAML: {exc}")
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            errors.append(f"{fname}: expected a list of entries")
+            continue
+        for index, entry in enumerate(data):
+            entry_errors, item = _check_entry(fname, index, entry)
+            errors += entry_errors
+            if item is None:
+                continue
+            if item.id in items:
+                errors.append(f"{fname}: entry {item.id}: id: duplicate id, already used in {items[item.id].file}")
+                continue
+            items[item.id] = item
+    errors += _check_references(items)
+    errors += _check_aliases(items)
+    return errors, items
+
+
+def _check_references(items: dict[str, Item]) -> list[str]:
+    errors = []
+    for item in items.values():
+        refs = [("see", item.get("see"))] if item.get("see") else []
+        refs += [(f"see_also[{j + 1}]", ref) for j, ref in enumerate(item.get("see_also") or [])]
+        for fld, ref in refs:
+            if ref not in items:
+                errors.append(f"{item.file}: entry {item.id}: {fld}: unknown reference {ref!r}")
+            elif ref == item.id:
+                errors.append(f"{item.file}: entry {item.id}: {fld}: refers to itself")
+    return errors
+
+
+def _check_aliases(items: dict[str, Item]) -> list[str]:
+    """The same name or alias on two entries makes the matcher guess; report it."""
+    errors = []
+    owner: dict[str, str] = {}
+    for item in items.values():
+        for j, term in enumerate((item.name, *item.aliases)):
+            key = normalize_term(term)
+            fld = "name" if j == 0 else f"aliases[{j}]"
+            if not key:
+                errors.append(f"{item.file}: entry {item.id}: {fld}: empty after normalisation")
+            elif owner.setdefault(key, item.id) != item.id:
+                errors.append(f"{item.file}: entry {item.id}: {fld}: {term!r} is also a name or alias of "
+                              f"{owner[key]}")
+    return errors
+
+
+@functools.lru_cache(maxsize=4)
+def load_catalogue(directory: str | None = None) -> Catalogue:
+    """The validated catalogue (cached); raise ``CatalogueError`` listing every mistake."""
+    errors, items = check(directory)
+    if errors:
+        raise CatalogueError(errors)
+    return Catalogue(items=items)

@@ -1,0 +1,207 @@
+"""Match a resident's question to catalogue entries: confident, a close call, or no match.
+
+Names and aliases found in the normalised message are strong evidence; keywords are weaker
+(a keyword written ``a+b`` needs every part). A hit inside a longer hit of another entry does not
+count, so 居住证 inside 居住证明 and 死亡证明 inside 非医学性死亡证明 are not mistaken. Without a
+strong hit, rapidfuzz over names and aliases catches typos, but never gives a confident answer.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from knowledge.catalogue import Catalogue, Item, load_catalogue
+from knowledge.normalize import normalize, normalize_term
+
+CONFIDENT = 90.0      # the top score must reach this ...
+MARGIN = 8.0          # ... and beat the runner-up by this much for a confident answer
+CHOICE_MIN = 62.0     # below this an entry is not offered as a choice
+CHOICE_SPREAD = 25.0  # choices must be within this of the top score
+MAX_CHOICES = 3
+FUZZY_CUTOFF = 72.0
+FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
+FUZZY_CAP = 80.0      # ... and alone never reaches CONFIDENT
+MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist early)
+
+STRONG, CONJ, WEAK = 3, 2, 1
+
+# Words that make a message look like a question about certificates or services.
+QUESTION_CUES = tuple(normalize_term(w) for w in (
+    "证明", "要带什么", "带什么", "什么材料", "哪些材料", "要什么资料", "什么资料", "哪里开", "去哪开", "在哪开",
+    "哪里办", "去哪办", "在哪办", "怎么开", "能不能开", "能开吗", "可以开吗", "开个", "盖章", "盖个章",
+    "怎么申请", "如何申请", "怎么办理", "如何办理", "办理流程", "手续", "要多久", "几天能", "证件",
+))
+# Words that make a message look like a complaint or report (the complaint handler's, not ours).
+COMPLAINT_CUES = tuple(normalize_term(w) for w in (
+    "坏了", "不亮", "漏水", "堵了", "堵塞", "噪音", "太吵", "很吵", "垃圾", "乱倒", "乱扔", "乱停", "投诉", "举报",
+    "臭", "积水", "塌", "破损", "占道", "违建", "没人管", "停电", "停水",
+))
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher found: ``outcome`` is 'confident', 'clarify' or 'none'."""
+
+    outcome: str
+    items: tuple[Item, ...] = ()
+    scores: tuple[float, ...] = ()
+    normalized: str = ""
+    debug: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def item(self) -> Item | None:
+        """The best entry (the answer when confident), or None."""
+        return self.items[0] if self.items else None
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the entries, best first."""
+        return [item.id for item in self.items]
+
+
+@dataclass(frozen=True)
+class _Term:
+    parts: tuple[str, ...]
+    item_id: str
+    level: int
+
+    @property
+    def length(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+
+class Matcher:
+    """An index over one catalogue; ``match`` is safe to call from many threads."""
+
+    def __init__(self, catalogue: Catalogue):
+        self.catalogue = catalogue
+        terms: dict[tuple[tuple[str, ...], str], _Term] = {}
+        for item in catalogue:
+            for raw in (item.name, *item.aliases):
+                self._add(terms, raw, item.id, STRONG)
+            for raw in item.keywords:
+                self._add(terms, raw, item.id, WEAK)
+        self.single = [t for t in terms.values() if len(t.parts) == 1]
+        self.conj = [t for t in terms.values() if len(t.parts) > 1]
+        # Fuzzy choices: names and aliases of three characters or more.
+        fuzzy = {}
+        for t in self.single:
+            if t.level == STRONG and len(t.parts[0]) >= 3:
+                fuzzy.setdefault(t.parts[0], t.item_id)
+        self.fuzzy_choices = list(fuzzy)
+        self.fuzzy_items = [fuzzy[c] for c in self.fuzzy_choices]
+
+    @staticmethod
+    def _add(terms: dict, raw: str, item_id: str, level: int) -> None:
+        parts = tuple(p for p in (normalize_term(x) for x in raw.split("+")) if p)
+        if not parts:
+            return
+        if len(parts) > 1:
+            level = CONJ if level == WEAK else STRONG
+        key = (parts, item_id)
+        if key not in terms or terms[key].level < level:
+            terms[key] = _Term(parts, item_id, level)
+
+    def match(self, text: str) -> MatchResult:
+        """Match one message."""
+        q = normalize(text)[:MAX_TEXT]
+        if not q:
+            return MatchResult("none", normalized=q)
+        scores = self._score(q)
+        if not any(s >= CONFIDENT for s in scores.values()):
+            for item_id, s in self._fuzzy(q).items():
+                if s > scores.get(item_id, 0.0):
+                    scores[item_id] = s
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        if not ranked or ranked[0][1] < CHOICE_MIN:
+            return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
+        top = ranked[0][1]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if top >= CONFIDENT and top - second >= MARGIN:
+            item = self.catalogue[ranked[0][0]]
+            return MatchResult("confident", (item,), (top,), q, {"ranked": ranked[:5]})
+        choices = [(i, s) for i, s in ranked if s >= CHOICE_MIN and s >= top - CHOICE_SPREAD][:MAX_CHOICES]
+        items = tuple(self.catalogue[i] for i, _ in choices)
+        return MatchResult("clarify", items, tuple(s for _, s in choices), q, {"ranked": ranked[:5]})
+
+    def _score(self, q: str) -> dict[str, float]:
+        # A hit: (spans, item_id, level, length). A conjunctive term's spans are its parts' first places.
+        hits: list[tuple[tuple[tuple[int, int], ...], str, int, int]] = []
+        for t in self.single:
+            term = t.parts[0]
+            start = q.find(term)
+            while start >= 0:
+                hits.append((((start, start + len(term)),), t.item_id, t.level, len(term)))
+                start = q.find(term, start + 1)
+        for t in self.conj:
+            places = [q.find(p) for p in t.parts]
+            if min(places) >= 0:
+                spans = tuple((s, s + len(p)) for s, p in zip(places, t.parts))
+                hits.append((spans, t.item_id, t.level, t.length))
+        kept = [h for h in hits if not any(g[1] != h[1] and g[3] > h[3] and _inside(h[0], g[0]) for g in hits)]
+        strong_len: dict[str, int] = {}
+        support: dict[str, int] = {}
+        conj: set[str] = set()
+        for _spans, item_id, level, length in kept:
+            if level == STRONG:
+                strong_len[item_id] = max(strong_len.get(item_id, 0), length)
+            else:
+                support[item_id] = support.get(item_id, 0) + 1
+                if level == CONJ:
+                    conj.add(item_id)
+        scores: dict[str, float] = {}
+        for item_id in set(strong_len) | set(support):
+            extra = support.get(item_id, 0)
+            if item_id in strong_len:
+                base = 100.0 + min(strong_len[item_id], 10)
+            elif item_id in conj:
+                base, extra = 90.0, extra - 1
+            elif extra >= 2:
+                base, extra = 84.0, extra - 2
+            else:
+                base, extra = 72.0, extra - 1
+            scores[item_id] = base + 3.0 * min(extra, 3)
+        return scores
+
+    def _fuzzy(self, q: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if len(q) < 3:
+            return out
+        found = process.extract(q, self.fuzzy_choices, scorer=fuzz.partial_ratio, processor=None,
+                                score_cutoff=FUZZY_CUTOFF, limit=15)
+        for choice, score, index in found:
+            if len(choice) > len(q):
+                score = fuzz.ratio(q, choice)
+                if score < FUZZY_CUTOFF:
+                    continue
+            item_id = self.fuzzy_items[index]
+            score = min(score - FUZZY_PENALTY, FUZZY_CAP)
+            if score > out.get(item_id, 0.0):
+                out[item_id] = score
+        return out
+
+
+def _inside(spans: tuple[tuple[int, int], ...], outer: tuple[tuple[int, int], ...]) -> bool:
+    """Whether every span lies within one of the ``outer`` spans."""
+    return all(any(o0 <= s0 and s1 <= o1 for o0, o1 in outer) for s0, s1 in spans)
+
+
+@functools.lru_cache(maxsize=1)
+def default_matcher() -> Matcher:
+    """The matcher over the packaged catalogue (built once)."""
+    return Matcher(load_catalogue())
+
+
+def match(text: str) -> MatchResult:
+    """Match ``text`` against the packaged catalogue."""
+    return default_matcher().match(text)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether ``text`` reads like a question about a certificate or a service (not a complaint)."""
+    q = normalize(text)
+    if not q or any(c in q for c in COMPLAINT_CUES):
+        return False
+    return any(c in q for c in QUESTION_CUES)
