@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 28          # WeCom's limit is 30 a minute to one member; keep a margin
 MAX_ATTEMPTS = 12
-DUPLICATE_CHECK_SECONDS = 4 * 3600
+DUPLICATE_CHECK_SECONDS = 300  # covers a resend after a crash; a repeat of the same text within 5 minutes adds nothing
 
 
 def retry_delay(attempts: int) -> float:

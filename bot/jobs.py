@@ -25,7 +25,7 @@ GRACE = timedelta(seconds=15)   # leave fresh rows to the job that was enqueued 
 SWEEPS: list[str] = []
 
 
-def sweep() -> dict:
+def sweep(grace: timedelta = GRACE) -> dict:
     """Run every sweep step once; return counts of what it re-enqueued or did."""
     rt = runtime.get()
     url = rt.config.DATABASE_URL
@@ -33,11 +33,11 @@ def sweep() -> dict:
     counts = {"inbound": 0, "outbox": 0, "expired": 0}
     with session_scope(url) as s:
         users = s.execute(select(InboundMessage.channel, InboundMessage.user_id, InboundMessage.id)
-                          .where(InboundMessage.status == "pending", InboundMessage.received_at < now - GRACE)
+                          .where(InboundMessage.status == "pending", InboundMessage.received_at <= now - grace)
                           .order_by(InboundMessage.id)).all()
         due = s.execute(select(Outbox.channel, Outbox.to_user).where(
             Outbox.status == "pending", Outbox.next_attempt_at <= now,
-            Outbox.created_at < now - GRACE).distinct()).all()
+            Outbox.created_at <= now - grace).distinct()).all()
     seen = set()
     for channel, user_id, inbound_id in users:
         if (channel, user_id) in seen:

@@ -73,6 +73,9 @@ class StandInState:
             self.kf_messages.clear()
             self.kf_sent.clear()
             self._recent.clear()
+            self.tokens.clear()
+            self.token_requests = 0
+            self.expire_tokens = False
 
 
 def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprint:
