@@ -122,6 +122,9 @@ class Matcher:
         if top >= CONFIDENT and top - second >= MARGIN:
             item = self.catalogue[ranked[0][0]]
             return MatchResult("confident", (item,), (top,), q, {"ranked": ranked[:5]})
+        if any(c in q for c in COMPLAINT_CUES):
+            # A close call inside a complaint ("邻居养狗很吵") is the complaint handler's, not ours.
+            return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
         choices = [(i, s) for i, s in ranked if s >= CHOICE_MIN and s >= top - CHOICE_SPREAD][:MAX_CHOICES]
         items = tuple(self.catalogue[i] for i, _ in choices)
         return MatchResult("clarify", items, tuple(s for _, s in choices), q, {"ranked": ranked[:5]})

@@ -1,8 +1,9 @@
 """All tables. Import models from here so that ``Base.metadata`` knows every one."""
 from bot.models.base import Base
+from bot.models.catalogue import CatalogueMiss
 from bot.models.messaging import ConversationState, InboundMessage, Outbox
 from bot.models.people import ROLES, Patch, Person
 from bot.models.tickets import Ticket, TicketEvent, TicketFollower, TicketMedia
 
-__all__ = ["Base", "ConversationState", "InboundMessage", "Outbox", "Patch", "Person", "ROLES",
+__all__ = ["Base", "CatalogueMiss", "ConversationState", "InboundMessage", "Outbox", "Patch", "Person", "ROLES",
            "Ticket", "TicketEvent", "TicketFollower", "TicketMedia"]

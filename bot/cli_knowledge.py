@@ -1,0 +1,68 @@
+"""``qingche knowledge``: check the catalogue files, and list questions it could not answer."""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+
+
+@click.group()
+def knowledge() -> None:
+    """The certificate and service catalogue."""
+
+
+@knowledge.command()
+@click.option("--dir", "directory", default=None, help="catalogue folder (default: the packaged one)")
+def check(directory: str | None) -> None:
+    """Validate the catalogue files; list every mistake with file, entry and field."""
+    from knowledge.catalogue import Catalogue
+    from knowledge.catalogue import check as check_catalogue
+    from knowledge.matcher import Matcher
+
+    errors, items = check_catalogue(directory)
+    if errors:
+        for line in errors:
+            click.echo(line, err=True)
+        click.echo(f"{len(errors)} error(s)", err=True)
+        sys.exit(1)
+    Matcher(Catalogue(items))  # the index builds from these entries
+    counts: dict[str, int] = {}
+    for item in items.values():
+        key = f"{item.kind}:{item.duty_list}" if item.kind == "duty" else item.kind
+        counts[key] = counts.get(key, 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    samples = sum(1 for item in items.values() if item.get("sample"))
+    click.echo(f"OK: {len(items)} entries ({summary}); {samples} marked as sample")
+
+
+@knowledge.command()
+@click.option("--days", default=30, show_default=True, help="look back this many days")
+@click.option("--limit", default=50, show_default=True, help="show at most this many questions")
+def misses(days: int, limit: int) -> None:
+    """Questions the catalogue could not answer, most frequent first."""
+    from sqlalchemy import case, func, select
+
+    from bot.config import Config
+    from bot.db import session_scope
+    from bot.models import CatalogueMiss
+    from bot.timeutil import fmt_local, utcnow
+
+    config = Config.from_env(require_wecom=False)
+    since = utcnow() - timedelta(days=days)
+    with session_scope(config.DATABASE_URL) as s:
+        rows = s.execute(
+            select(CatalogueMiss.normalized, func.count(CatalogueMiss.id), func.max(CatalogueMiss.created_at),
+                   func.min(CatalogueMiss.text), func.sum(case((CatalogueMiss.forwarded, 1), else_=0)))
+            .where(CatalogueMiss.created_at >= since)
+            .group_by(CatalogueMiss.normalized)
+            .order_by(func.count(CatalogueMiss.id).desc(), func.max(CatalogueMiss.created_at).desc())
+            .limit(limit)
+        ).all()
+    if not rows:
+        click.echo(f"No unanswered questions in the last {days} days.")
+        return
+    click.echo(f"Unanswered questions, last {days} days (times asked, forwarded, last asked, example):")
+    for _norm, count, last, example, forwarded in rows:
+        click.echo(f"{count:>4}  {int(forwarded or 0):>3}  {fmt_local(last)}  {example}")
+
