@@ -8,14 +8,21 @@ from __future__ import annotations
 from bot.context import Context
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
+from handlers.complaint import ComplaintIntake
+from handlers.tickets import RatingReply, TicketCommands
+from handlers.certificate import CertificateQuestion
 
 REGISTRY: list[Handler] = [
     Unsupported(),
     Cancel(),
     # explicit commands (grid worker, cadre) go here
+    TicketCommands(),
+    RatingReply(),
     ActiveConversation(),
     Help(),
     # questions (certificate catalogue) and complaint intake go here
+    CertificateQuestion(),
+    ComplaintIntake(),
     Fallback(),
 ]
 
