@@ -10,6 +10,8 @@ from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
 from handlers.complaint import ComplaintIntake
 from handlers.tickets import RatingReply, TicketCommands
+from handlers.complaint import ComplaintIntake
+from handlers.tickets import RatingReply, TicketCommands
 from handlers.certificate import CertificateQuestion
 
 REGISTRY: list[Handler] = [
@@ -18,10 +20,13 @@ REGISTRY: list[Handler] = [
     # explicit commands (grid worker, cadre) go here
     TicketCommands(),
     RatingReply(),
+    TicketCommands(),
+    RatingReply(),
     ActiveConversation(),
     Help(),
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),
+    ComplaintIntake(),
     ComplaintIntake(),
     Fallback(),
 ]

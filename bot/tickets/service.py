@@ -1,0 +1,447 @@
+"""Every change to a ticket goes through here: one function per action.
+
+Each function takes ``(session, ticket, actor, note)``, checks who may act and whether the
+state allows it (``bot.tickets.states``), records a ``TicketEvent``, and returns the notices
+to send. It never sends anything itself: the caller queues the notices in the same
+transaction (``handlers.tickets.send_notices``), so a ticket and its pushes commit together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.db import is_unique_violation
+from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
+from bot.tickets import categories, routing, states
+from bot.tickets.categories import Category
+from bot.tickets.routing import Route
+from bot.timeutil import fmt_local, utcnow
+
+Actor = Person | str  # a roster person, or "system"
+UNSATISFIED_MAX = 2   # ratings at or below this reopen the ticket
+SYSTEM = "system"
+
+
+@dataclass
+class Notice:
+    """One message to queue: text, or another WeCom msgtype with ``body``."""
+
+    to_user: str
+    text: str = ""
+    dedupe_key: str | None = None
+    channel: str | None = None
+    msgtype: str = "text"
+    body: dict = field(default_factory=dict)
+
+
+class TicketError(Exception):
+    """A refused action; ``message`` is the user-facing text."""
+
+    def __init__(self, key: str, **fields):
+        self.key = key
+        self.fields = fields
+        super().__init__(key)
+
+    @property
+    def message(self) -> str:
+        return texts.t(f"tickets.{self.key}", **self.fields)
+
+
+class NotAllowed(TicketError):
+    """The actor may not change this ticket."""
+
+
+class Refused(TicketError):
+    """The ticket's state does not allow the action."""
+
+
+def t(key: str, **fields) -> str:
+    """A ticket text."""
+    return texts.t(f"tickets.{key}", **fields)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+def find(session: Session, number: int) -> Ticket | None:
+    """The ticket with short number ``number``."""
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def open_duplicates(session: Session, patch_code: str | None, service_code: str, limit: int = 3) -> list[Ticket]:
+    """Open tickets of the same category on the same patch, newest first."""
+    if not patch_code:
+        return []
+    open_states = [s for s, kind in states.STATE_TYPES.items() if kind == "open"]
+    return list(session.scalars(select(Ticket).where(
+        Ticket.patch_code == patch_code, Ticket.service_code == service_code, Ticket.status.in_(open_states))
+        .order_by(Ticket.id.desc()).limit(limit)))
+
+
+def open_tickets_for(session: Session, person: Person) -> list[Ticket]:
+    """The open tickets a grid worker holds, or a cadre's jurisdiction holds."""
+    open_states = [s for s, kind in states.STATE_TYPES.items() if kind == "open"]
+    query = select(Ticket).where(Ticket.status.in_(open_states))
+    if person.role == "cadre" and person.jurisdiction:
+        query = query.where((Ticket.village == person.jurisdiction) | (Ticket.town == person.jurisdiction)
+                            | (Ticket.assignee_userid == person.userid))
+    else:
+        query = query.where(Ticket.assignee_userid == person.userid)
+    return list(session.scalars(query.order_by(Ticket.number)))
+
+
+def tickets_of_resident(session: Session, userid: str, limit: int = 10) -> list[Ticket]:
+    """Tickets a resident filed or follows, newest first."""
+    followed = select(TicketFollower.ticket_id).where(TicketFollower.userid == userid)
+    return list(session.scalars(select(Ticket).where(
+        (Ticket.reporter_userid == userid) | Ticket.id.in_(followed)).order_by(Ticket.id.desc()).limit(limit)))
+
+
+def can_view(session: Session, ticket: Ticket, userid: str, person: Person | None) -> bool:
+    """Reporter, followers, the assignee and cadres of the area may see a ticket."""
+    if ticket.reporter_userid == userid or may_change(ticket, person):
+        return True
+    return session.scalar(select(TicketFollower.id).where(
+        TicketFollower.ticket_id == ticket.id, TicketFollower.userid == userid)) is not None
+
+
+def awaiting_rating(session: Session, userid: str, number: int | None = None) -> Ticket | None:
+    """The reporter's resolved ticket waiting for a rating (the latest, or ``#number``)."""
+    query = select(Ticket).where(Ticket.reporter_userid == userid, Ticket.status == "resolved")
+    if number is not None:
+        query = query.where(Ticket.number == number)
+    return session.scalar(query.order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
+
+
+def may_change(ticket: Ticket, person: Person | None) -> bool:
+    """Whether ``person`` is the assigned grid worker or a cadre of the ticket's village or town."""
+    return routing.may_change(ticket.village, ticket.town, ticket.assignee_userid, person)
+
+
+def status_name(status: str) -> str:
+    """The status as residents read it."""
+    return t(f"status_{status}")
+
+
+def place_of(ticket: Ticket, session: Session | None = None) -> str:
+    """A readable place: the address, else the patch name."""
+    if ticket.address:
+        return ticket.address
+    if ticket.patch_code and session is not None:
+        name = session.scalar(select(Patch.name).where(Patch.code == ticket.patch_code))
+        if name:
+            return name
+    return ticket.village or ticket.town or t("place_unknown")
+
+
+def mask_phone(mobile: str | None) -> str:
+    """13800001001 → 138****1001."""
+    digits = (mobile or "").replace(" ", "").replace("-", "")
+    if len(digits) >= 7:
+        return digits[:3] + "****" + digits[-4:]
+    return t("phone_unknown")
+
+
+def hours_text(hours: int) -> str:
+    """24 → "24小时"; 168 → "7天"."""
+    return f"{hours // 24}天" if hours >= 48 and hours % 24 == 0 else f"{hours}小时"
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+def _actor_id(actor: Actor) -> tuple[str, str]:
+    if isinstance(actor, Person):
+        return actor.userid, actor.role
+    return str(actor), "system" if actor == SYSTEM else "resident"
+
+
+def add_event(session: Session, ticket: Ticket, actor: Actor, action: str, note: str | None = None, *,
+              from_status: str | None = None, to_status: str | None = None,
+              now: datetime | None = None) -> TicketEvent:
+    """Record one history entry."""
+    userid, role = _actor_id(actor)
+    event = TicketEvent(ticket=ticket, actor=userid, actor_role=role, action=action, note=note or None,
+                        from_status=from_status, to_status=to_status, at=now or utcnow())
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _transition(session: Session, ticket: Ticket, actor: Actor, action: str, note: str | None,
+                now: datetime | None, check_actor: bool = True) -> TicketEvent:
+    """Check permission and state, move the ticket, record the event."""
+    if check_actor and actor != SYSTEM and not (isinstance(actor, Person) and may_change(ticket, actor)):
+        raise NotAllowed("not_allowed", number=ticket.number)
+    try:
+        new = states.next_state(ticket.status, action)
+    except states.IllegalTransition:
+        raise Refused("illegal", number=ticket.number, status=status_name(ticket.status),
+                      action=t(f"action_{action}") if texts.has(f"tickets.action_{action}") else action) from None
+    now = now or utcnow()
+    old = ticket.status
+    ticket.status = new
+    ticket.updated_at = now
+    return add_event(session, ticket, actor, action, note, from_status=old, to_status=new, now=now)
+
+
+def add_media(session: Session, ticket: Ticket, kind: str, media_id: str | None, pic_url: str | None,
+              added_by: str, now: datetime | None = None) -> TicketMedia:
+    """Attach a photo (``photo`` from the resident, ``evidence`` from the grid worker)."""
+    media = TicketMedia(ticket=ticket, kind=kind, media_id=media_id or None, pic_url=pic_url or None,
+                        added_by=added_by, added_at=now or utcnow())
+    session.add(media)
+    session.flush()
+    return media
+
+
+def follow(session: Session, ticket: Ticket, userid: str, channel: str = "app") -> bool:
+    """Let a resident follow a ticket; return False if they already did (or filed it)."""
+    if ticket.reporter_userid == userid or session.scalar(select(TicketFollower.id).where(
+            TicketFollower.ticket_id == ticket.id, TicketFollower.userid == userid)) is not None:
+        return False
+    session.add(TicketFollower(ticket_id=ticket.id, userid=userid, channel=channel))
+    add_event(session, ticket, userid, "follow")
+    return True
+
+
+def _allocate_number(session: Session, ticket: Ticket) -> None:
+    """Insert ``ticket`` with the next short number; retry when a concurrent insert took it."""
+    for _ in range(20):
+        ticket.number = (session.scalar(select(func.max(Ticket.number))) or 0) + 1
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+                session.flush()
+            return
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+    raise RuntimeError("could not allocate a ticket number")
+
+
+def create_ticket(session: Session, *, reporter: str, category: Category, description: str,
+                  route: Route, reporter_channel: str = "app", address: str | None = None,
+                  lat: float | None = None, lng: float | None = None,
+                  photos: list[tuple[str, str]] | None = None, inbound_id: int | None = None,
+                  now: datetime | None = None) -> tuple[Ticket, list[Notice]]:
+    """File a ticket, assign the patch's grid worker, and return the pushes (worker or cadres)."""
+    if inbound_id is not None:
+        existing = session.scalar(select(Ticket).where(Ticket.inbound_id == inbound_id))
+        if existing is not None:
+            return existing, []
+    now = now or utcnow()
+    worker = routing.grid_worker_for(session, route.patch.code if route.patch else None)
+    ticket = Ticket(inbound_id=inbound_id, service_code=category.id, service_name=category.name,
+                    status="open", agency_responsible=category.department, urgency=category.urgency,
+                    description=description, address=address or None, lat=lat, long=lng,
+                    patch_code=route.patch.code if route.patch else None, village=route.village,
+                    town=route.town, routed_by=route.how, reporter_userid=reporter,
+                    reporter_channel=reporter_channel, assignee_userid=worker.userid if worker else None,
+                    requested_at=now, updated_at=now, expected_at=now + timedelta(hours=category.expected_hours))
+    _allocate_number(session, ticket)
+    for media_id, pic_url in photos or []:
+        add_media(session, ticket, "photo", media_id, pic_url, reporter, now)
+    event = add_event(session, ticket, reporter, "create", from_status=None, to_status="open", now=now)
+    if worker is not None:
+        add_event(session, ticket, SYSTEM, "assign", worker.userid, now=now)
+        return ticket, push_to_worker(session, ticket, worker.userid, event)
+    return ticket, _push_cadres(session, ticket, event, "push_unrouted")
+
+
+def _reporter_fields(session: Session, ticket: Ticket) -> dict:
+    person = session.scalar(select(Person).where(Person.userid == ticket.reporter_userid))
+    return {"reporter": (person.name if person and person.name else t("reporter_unknown")),
+            "phone": mask_phone(person.mobile if person else None)}
+
+
+def _ticket_fields(session: Session, ticket: Ticket) -> dict:
+    category = categories.get(ticket.service_code)
+    return {"number": ticket.number, "category": ticket.service_name or category.name,
+            "place": place_of(ticket, session), "description": ticket.description,
+            "agency": ticket.agency_responsible or category.department,
+            "response": hours_text(category.response_hours), **_reporter_fields(session, ticket)}
+
+
+def _photos(ticket: Ticket) -> list[TicketMedia]:
+    return [m for m in ticket.media if m.kind == "photo"]
+
+
+def _photo_line(ticket: Ticket) -> str:
+    photos = _photos(ticket)
+    if not photos:
+        return ""
+    if any(m.media_id for m in photos):
+        return t("push_photo_attached")
+    return t("push_photo", url=photos[0].pic_url)
+
+
+def push_to_worker(session: Session, ticket: Ticket, userid: str, event: TicketEvent,
+                   template: str = "push_new") -> list[Notice]:
+    """The push for a new ticket: the text with commands, the photo, and a card with buttons."""
+    fields = _ticket_fields(session, ticket)
+    key = f"ticket:{ticket.id}:ev{event.id}:{userid}"
+    notices = [Notice(userid, t(template, photo=_photo_line(ticket), **fields), f"{key}:text")]
+    for n, media in enumerate(_photos(ticket)):
+        if media.media_id:
+            notices.append(Notice(userid, dedupe_key=f"{key}:image{n}", msgtype="image",
+                                  body={"media_id": media.media_id}))
+    notices.append(Notice(userid, dedupe_key=f"{key}:card", msgtype="template_card",
+                          body=template_card(ticket, fields, f"ticket-{ticket.id}-{event.id}")))
+    return notices
+
+
+def template_card(ticket: Ticket, fields: dict, task_id: str) -> dict:
+    """A WeCom button_interaction card with 接单 and 办结 buttons (keys ``ticket:<action>:<number>``)."""
+    return {
+        "card_type": "button_interaction",
+        "main_title": {"title": t("card_title", number=ticket.number), "desc": fields["category"]},
+        "sub_title_text": fields["description"][:100],
+        "horizontal_content_list": [
+            {"keyname": t("card_place"), "value": fields["place"][:60]},
+            {"keyname": t("card_reporter"), "value": f"{fields['reporter']} {fields['phone']}"},
+        ],
+        "task_id": task_id,
+        "button_list": [
+            {"text": t("card_accept"), "style": 1, "key": f"ticket:acknowledge:{ticket.number}"},
+            {"text": t("card_resolve"), "style": 2, "key": f"ticket:resolve:{ticket.number}"},
+        ],
+    }
+
+
+def _push_cadres(session: Session, ticket: Ticket, event: TicketEvent, template: str, **extra) -> list[Notice]:
+    fields = {**_ticket_fields(session, ticket), "photo": _photo_line(ticket), **extra}
+    notices = []
+    for cadre in routing.cadres_for(session, ticket.village, ticket.town):
+        notices.append(Notice(cadre.userid, t(template, **fields), f"ticket:{ticket.id}:ev{event.id}:{cadre.userid}"))
+        for n, media in enumerate(_photos(ticket)):
+            if media.media_id and template == "push_unrouted":
+                notices.append(Notice(cadre.userid, dedupe_key=f"ticket:{ticket.id}:ev{event.id}:{cadre.userid}:image{n}",
+                                      msgtype="image", body={"media_id": media.media_id}))
+    return notices
+
+
+def _to_residents(session: Session, ticket: Ticket, event: TicketEvent, text: str,
+                  reporter_text: str | None = None) -> list[Notice]:
+    """The same news to the reporter (optionally worded differently) and to every follower."""
+    key = f"ticket:{ticket.id}:ev{event.id}"
+    notices = [Notice(ticket.reporter_userid, reporter_text or text, f"{key}:{ticket.reporter_userid}",
+                      channel=ticket.reporter_channel)]
+    for f in session.scalars(select(TicketFollower).where(TicketFollower.ticket_id == ticket.id)
+                             .order_by(TicketFollower.id)):
+        notices.append(Notice(f.userid, text, f"{key}:{f.userid}", channel=f.channel))
+    return notices
+
+
+def _name(session: Session, userid: str | None) -> str:
+    person = session.scalar(select(Person).where(Person.userid == userid)) if userid else None
+    return person.name if person and person.name else (userid or "")
+
+
+def acknowledge(session: Session, ticket: Ticket, actor: Actor, note: str = "",
+                now: datetime | None = None) -> list[Notice]:
+    """接单: the grid worker (or a cadre) takes the ticket; the resident hears who."""
+    event = _transition(session, ticket, actor, "acknowledge", note, now)
+    ticket.acknowledged_at = ticket.acknowledged_at or event.at
+    if isinstance(actor, Person) and ticket.assignee_userid is None:
+        ticket.assignee_userid = actor.userid
+    name = actor.name if isinstance(actor, Person) else ""
+    return _to_residents(session, ticket, event, t("notify_acknowledged", number=ticket.number,
+                                                   category=ticket.service_name, name=name))
+
+
+def resolve(session: Session, ticket: Ticket, actor: Actor, note: str, now: datetime | None = None) -> list[Notice]:
+    """办结: record the resolution; the reporter is asked to rate, followers are told."""
+    event = _transition(session, ticket, actor, "resolve", note, now)
+    ticket.status_notes = note
+    ticket.resolved_at = event.at
+    ticket.acknowledged_at = ticket.acknowledged_at or event.at
+    if isinstance(actor, Person) and ticket.assignee_userid is None:
+        ticket.assignee_userid = actor.userid
+    text = t("notify_resolved", number=ticket.number, category=ticket.service_name, note=note)
+    return _to_residents(session, ticket, event, text)
+
+
+def return_ticket(session: Session, ticket: Ticket, actor: Actor, note: str,
+                  now: datetime | None = None) -> list[Notice]:
+    """退单: wrongly dispatched; back to the village cadre for dispatch by hand."""
+    event = _transition(session, ticket, actor, "return", note, now)
+    name = actor.name if isinstance(actor, Person) else ""
+    ticket.assignee_userid = None
+    notices = _push_cadres(session, ticket, event, "push_returned", name=name, note=note)
+    return notices + _to_residents(session, ticket, event, t("notify_returned", number=ticket.number))
+
+
+def assign(session: Session, ticket: Ticket, actor: Actor, assignee: Person, note: str = "",
+           now: datetime | None = None) -> list[Notice]:
+    """派单: a cadre (or the system) gives the ticket to a grid worker or department liaison."""
+    event = _transition(session, ticket, actor, "assign", note or assignee.userid, now)
+    ticket.assignee_userid = assignee.userid
+    return push_to_worker(session, ticket, assignee.userid, event)
+
+
+def reopen(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None,
+           score: int | None = None) -> list[Notice]:
+    """Reopen (the resident was not satisfied): push the village cadres and the grid worker."""
+    event = _transition(session, ticket, actor, "reopen", note, now,
+                        check_actor=not (isinstance(actor, str) and actor == ticket.reporter_userid))
+    extra = {"score": score if score is not None else "", "note": note,
+             "resolution": ticket.status_notes or ""}
+    notices = _push_cadres(session, ticket, event, "push_reopened", **extra)
+    if ticket.assignee_userid and ticket.assignee_userid not in {n.to_user for n in notices}:
+        fields = {**_ticket_fields(session, ticket), **extra}
+        notices.append(Notice(ticket.assignee_userid, t("push_reopened", **fields),
+                              f"ticket:{ticket.id}:ev{event.id}:{ticket.assignee_userid}"))
+    return notices
+
+
+def rate(session: Session, ticket: Ticket, actor: str, score: int, note: str = "",
+         now: datetime | None = None) -> list[Notice]:
+    """The reporter rates a resolved ticket: satisfied closes it, unsatisfied reopens it."""
+    if actor != ticket.reporter_userid:
+        raise NotAllowed("not_yours", number=ticket.number)
+    if ticket.status != "resolved":
+        raise Refused("illegal", number=ticket.number, status=status_name(ticket.status), action=t("action_rate"))
+    now = now or utcnow()
+    ticket.rating = score
+    ticket.rated_at = now
+    ticket.rated_assignee = ticket.assignee_userid
+    event = add_event(session, ticket, actor, "rate", str(score), from_status=ticket.status,
+                      to_status=ticket.status, now=now)
+    notices: list[Notice] = []
+    if ticket.assignee_userid:
+        notices.append(Notice(ticket.assignee_userid, t("push_rating", number=ticket.number, score=score),
+                              f"ticket:{ticket.id}:ev{event.id}:{ticket.assignee_userid}"))
+    if score <= UNSATISFIED_MAX:
+        return notices + reopen(session, ticket, actor, note, now, score=score)
+    event = _transition(session, ticket, actor, "rate", note, now, check_actor=False)
+    ticket.closed_at = event.at
+    return notices
+
+
+def close(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None) -> list[Notice]:
+    """Close without a rating (duplicate, out of scope, or no rating in time)."""
+    event = _transition(session, ticket, actor, "close", note, now)
+    ticket.closed_at = event.at
+    return []
+
+
+def wait_for_resident(session: Session, ticket: Ticket, actor: Actor, note: str = "",
+                      now: datetime | None = None) -> list[Notice]:
+    """Waiting for the resident (pauses deadline clocks)."""
+    _transition(session, ticket, actor, "wait", note, now)
+    return []
+
+
+def resume(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None) -> list[Notice]:
+    """The resident answered: back to the grid worker."""
+    _transition(session, ticket, actor, "resume", note, now)
+    return []
+
+
+def expected_text(ticket: Ticket) -> str:
+    """When the ticket should be done, as residents read it."""
+    return fmt_local(ticket.expected_at)

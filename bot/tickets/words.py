@@ -1,0 +1,166 @@
+"""Recognition words for the ticket conversation, read from ``knowledge/ticket_words.yaml``.
+
+Input and word lists are folded the same way (NFKC, Traditional → Simplified, lower case, no
+spaces or punctuation) so 路燈壞咗, 路灯坏咗 and "路灯 坏咗！" compare equal.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
+LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions")
+COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
+_DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Width, script and case folding, keeping punctuation (for commands with #numbers)."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text or "")).lower().strip()
+
+
+def plain(text: str) -> str:
+    """``fold`` without spaces or punctuation: the form keywords are compared in."""
+    return _DROP.sub("", fold(text))
+
+
+@dataclass(frozen=True)
+class Words:
+    triggers: tuple[str, ...]
+    cues: tuple[str, ...]
+    skip: frozenset[str]
+    yes: frozenset[str]
+    here: tuple[str, ...]
+    questions: tuple[str, ...]
+    ratings: dict[str, int]
+    commands: dict[str, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=1)
+def words() -> Words:
+    """The validated word lists (cached)."""
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    for key in LIST_KEYS:
+        if not isinstance(data.get(key), list) or not all(isinstance(w, (str, int)) for w in data[key]):
+            raise ValueError(f"{WORDS_FILE.name}: {key} must be a list of words")
+    ratings = data.get("ratings")
+    if not isinstance(ratings, dict) or not all(isinstance(v, int) and 1 <= v <= 5 for v in ratings.values()):
+        raise ValueError(f"{WORDS_FILE.name}: ratings must map words to 1-5")
+    commands = data.get("commands")
+    if not isinstance(commands, dict) or set(commands) != set(COMMANDS):
+        raise ValueError(f"{WORDS_FILE.name}: commands must list exactly {', '.join(COMMANDS)}")
+
+    def folded(key):
+        return tuple(sorted({plain(str(w)) for w in data[key] if plain(str(w))}, key=len, reverse=True))
+
+    return Words(
+        triggers=folded("triggers"), cues=folded("cues"), skip=frozenset(folded("skip")),
+        yes=frozenset(folded("confirm")), here=folded("here"), questions=folded("questions"),
+        ratings={plain(k): v for k, v in ratings.items()},
+        commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
+    )
+
+
+def has_any(text_plain: str, options) -> bool:
+    """Whether any of ``options`` occurs in the already-``plain`` text."""
+    return any(w and w in text_plain for w in options)
+
+
+def strip_triggers(text: str) -> str:
+    """The message without its leading trigger words ("投诉：楼下好吵" → "楼下好吵")."""
+    out = fold(text)
+    for w in words().triggers:
+        out = out.replace(w, " ")
+    out = re.sub(r"^[\s,，:：。!！我要想一下个]+", "", out).strip(" ,，:：。")
+    return out
+
+
+def is_skip(text: str) -> bool:
+    """No photo."""
+    return plain(text) in words().skip
+
+
+def is_yes(text: str) -> bool:
+    """Yes, file it."""
+    return plain(text) in words().yes
+
+
+def is_here(text: str) -> bool:
+    """"At my registered place": 1, 就在附近, 楼下 …"""
+    p = plain(text)
+    return p in words().here or (len(p) <= 6 and has_any(p, words().here))
+
+
+_REF = re.compile(r"#?\s*(\d{1,9})")
+
+
+@dataclass
+class Command:
+    action: str
+    number: int | None
+    note: str
+
+
+def parse_command(text: str) -> Command | None:
+    """``接单 #12``, ``办结 #12 已修好``, ``办结 已修好``, ``退单 #3 不归我``, ``我的工单``, ``查询 #5``."""
+    folded = fold(text)
+    squeezed = re.sub(r"\s+", "", folded)
+    if plain(folded) in words().commands["mine"]:
+        return Command("mine", None, "")
+    for action in ("acknowledge", "resolve", "return", "query"):
+        for w in words().commands[action]:
+            if not squeezed.startswith(w):
+                continue
+            rest = _after_word(folded, w)
+            m = re.match(r"^[\s:：,，]*#\s*(\d{1,9})|^[\s:：,，]*(\d{1,9})(?=\s|$|[^\d])", rest)
+            number = None
+            if m:
+                number = int(m.group(1) or m.group(2))
+                rest = rest[m.end():]
+            note = rest.strip(" \t:：,，。")
+            if action == "query" and number is None:
+                return None  # 查 alone is a question, not a command
+            return Command(action, number, note)
+    return None
+
+
+def _after_word(folded: str, word: str) -> str:
+    """The text after ``word`` at the start of ``folded`` (spaces inside the word allowed)."""
+    i = 0
+    for ch in word:
+        while i < len(folded) and folded[i].isspace():
+            i += 1
+        if i >= len(folded) or folded[i] != ch:
+            return ""
+        i += 1
+    return folded[i:]
+
+
+def parse_rating(text: str) -> tuple[int, int | None] | None:
+    """(score 1-5, ticket number or None) for "5", "满意", "不满意 #3", "評分 4"; else None."""
+    folded = fold(text)
+    number = None
+    m = re.search(r"#\s*(\d{1,9})", folded)
+    if m:
+        number = int(m.group(1))
+        folded = folded[:m.start()] + folded[m.end():]
+    p = plain(folded)
+    p = re.sub(r"^(评分|打分|评价|给)", "", p)
+    p = re.sub(r"分$", "", p)
+    if p in {"1", "2", "3", "4", "5"}:
+        return int(p), number
+    if p in words().ratings:
+        return words().ratings[p], number
+    return None

@@ -1,0 +1,227 @@
+"""Ticket commands: grid workers and cadres act by replying (接单 #n, 办结 #n 说明, 退单 #n 原因,
+the card's buttons); everyone asks 我的工单 / 查询 #n; residents rate a resolved ticket."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.tickets import service
+from bot.tickets.service import Notice, TicketError
+from bot.tickets.words import Command, fold, parse_command, parse_rating
+from bot.timeutil import fmt_local
+from handlers.base import Handler, Message
+
+STAFF_ROLES = {"grid_worker", "cadre", "department", "building_head"}
+CHANGE_ACTIONS = ("acknowledge", "resolve", "return")
+EVIDENCE_TTL = timedelta(minutes=15)
+PICK_TTL = timedelta(minutes=15)
+CARD_EVENTS = {"template_card_event", "taskcard_click"}
+
+
+def send_notices(ctx, notices: list[Notice]) -> None:
+    """Queue the service's notices in the handler's transaction."""
+    for n in notices:
+        if n.msgtype == "text":
+            if n.to_user == ctx.user_id and (n.channel or ctx.channel) == ctx.channel:
+                ctx.reply(n.text, dedupe_key=n.dedupe_key)
+            else:
+                ctx.send(n.to_user, n.text, channel=n.channel, dedupe_key=n.dedupe_key)
+        else:
+            ctx.send_message(n.to_user, n.msgtype, n.body, dedupe_key=n.dedupe_key)
+
+
+def _card_command(msg: Message) -> Command | None:
+    m = re.fullmatch(r"ticket:(acknowledge|resolve):(\d+)", msg.event_key or "")
+    return Command(m.group(1), int(m.group(2)), "") if m else None
+
+
+def _reroute(msg: Message, ctx) -> None:
+    """The user moved on: end the ticket step and let the registry place the message."""
+    ctx.state.clear()
+    from handlers import route
+
+    route(msg, ctx)
+
+
+class TicketCommands(Handler):
+    """接单 / 办结 / 退单 by text or card button, 我的工单, 查询 #n."""
+
+    name = "ticket_commands"
+    states = ("ticket_pick", "ticket_note", "ticket_evidence")
+
+    def check(self, msg: Message, ctx) -> bool:
+        if msg.msg_type == "event":
+            return msg.event in CARD_EVENTS and _card_command(msg) is not None
+        if not msg.is_text:
+            return False
+        cmd = parse_command(msg.text)
+        if cmd is None:
+            return False
+        if cmd.action in CHANGE_ACTIONS:
+            return ctx.role in STAFF_ROLES or cmd.number is not None
+        return True
+
+    def handle(self, msg: Message, ctx) -> None:
+        if msg.msg_type == "event":
+            cmd = _card_command(msg)
+            if cmd.action == "resolve":
+                self._ask_note(ctx, cmd.number)
+            else:
+                self._change(ctx, cmd)
+            return
+        cmd = parse_command(msg.text)
+        if cmd.action == "mine":
+            self._mine(ctx)
+        elif cmd.action == "query":
+            self._query(ctx, cmd.number)
+        else:
+            self._change(ctx, cmd)
+
+    # --- changes -----------------------------------------------------------------------------
+    def _change(self, ctx, cmd: Command) -> None:
+        if cmd.number is None:
+            person = ctx.person
+            held = service.open_tickets_for(ctx.session, person) if person else []
+            if cmd.action == "acknowledge":
+                held = [tk for tk in held if tk.status in ("open", "reopened")]
+            if not held:
+                ctx.reply(ctx.t("tickets.no_open"))
+                return
+            if len(held) > 1:
+                lines = "\n".join(ctx.t("tickets.which_line", number=tk.number, category=tk.service_name,
+                                        description=tk.description[:30], place=service.place_of(tk, ctx.session))
+                                  for tk in held[:10])
+                ctx.state.set("ticket_pick", {"action": cmd.action, "note": cmd.note}, ttl=PICK_TTL,
+                              expiry_text=None)
+                ctx.reply(ctx.t("tickets.which_ticket", list=lines))
+                return
+            cmd = Command(cmd.action, held[0].number, cmd.note)
+        ticket = service.find(ctx.session, cmd.number)
+        if ticket is None:
+            ctx.reply(ctx.t("tickets.not_found", number=cmd.number))
+            return
+        if not service.may_change(ticket, ctx.person):
+            ctx.reply(ctx.t("tickets.not_allowed", number=ticket.number))
+            return
+        if cmd.action == "resolve" and not cmd.note:
+            self._ask_note(ctx, ticket.number)
+            return
+        if cmd.action == "return" and not cmd.note:
+            ctx.reply(ctx.t("tickets.need_reason", number=ticket.number))
+            return
+        try:
+            if cmd.action == "acknowledge":
+                notices = service.acknowledge(ctx.session, ticket, ctx.person, cmd.note, ctx.now)
+                done = ctx.t("tickets.ack_done", number=ticket.number)
+            elif cmd.action == "resolve":
+                notices = service.resolve(ctx.session, ticket, ctx.person, cmd.note, ctx.now)
+                done = ctx.t("tickets.resolve_done", number=ticket.number)
+            else:
+                notices = service.return_ticket(ctx.session, ticket, ctx.person, cmd.note, ctx.now)
+                done = ctx.t("tickets.return_done", number=ticket.number)
+        except TicketError as exc:
+            ctx.reply(exc.message)
+            return
+        send_notices(ctx, notices)
+        ctx.reply(done)
+        if cmd.action == "resolve":
+            ctx.state.set("ticket_evidence", {"number": ticket.number}, ttl=EVIDENCE_TTL, expiry_text=None)
+        elif ctx.state.get() is not None and ctx.state.get().name in self.states:
+            ctx.state.clear()
+
+    def _ask_note(self, ctx, number: int) -> None:
+        ticket = service.find(ctx.session, number)
+        if ticket is None:
+            ctx.reply(ctx.t("tickets.not_found", number=number))
+            return
+        if not service.may_change(ticket, ctx.person):
+            ctx.reply(ctx.t("tickets.not_allowed", number=number))
+            return
+        ctx.state.set("ticket_note", {"number": number}, ttl=PICK_TTL, expiry_text=None)
+        ctx.reply(ctx.t("tickets.ask_resolve_note", number=number))
+
+    def continue_conversation(self, msg: Message, ctx) -> None:
+        state = ctx.state.get()
+        data = dict(state.data or {})
+        if state.name == "ticket_evidence":
+            if msg.msg_type != "image":
+                _reroute(msg, ctx)
+                return
+            ticket = service.find(ctx.session, data["number"])
+            if ticket is not None:
+                service.add_media(ctx.session, ticket, "evidence", msg.media_id, msg.pic_url, ctx.user_id, ctx.now)
+                service.add_event(ctx.session, ticket, ctx.person or ctx.user_id, "evidence", msg.media_id or msg.pic_url,
+                                  now=ctx.now)
+                ctx.reply(ctx.t("tickets.evidence_saved", number=ticket.number))
+            return
+        if not msg.is_text:
+            _reroute(msg, ctx)
+            return
+        if state.name == "ticket_pick":
+            m = re.fullmatch(r"\s*#?\s*(\d{1,9})\s*", fold(msg.text))
+            if not m:
+                _reroute(msg, ctx)
+                return
+            ctx.state.clear()
+            self._change(ctx, Command(data["action"], int(m.group(1)), data.get("note", "")))
+            return
+        if state.name == "ticket_note":
+            ctx.state.clear()
+            self._change(ctx, Command("resolve", data["number"], msg.text.strip()))
+
+    # --- reading -----------------------------------------------------------------------------
+    def _mine(self, ctx) -> None:
+        person = ctx.person
+        if person is not None and person.role in STAFF_ROLES:
+            tickets = service.open_tickets_for(ctx.session, person)
+            if not tickets:
+                ctx.reply(ctx.t("tickets.no_open"))
+                return
+        else:
+            tickets = service.tickets_of_resident(ctx.session, ctx.user_id)
+            if not tickets:
+                ctx.reply(ctx.t("tickets.mine_none"))
+                return
+        lines = [ctx.t("tickets.mine_header")]
+        lines += [ctx.t("tickets.mine_line", number=tk.number, category=tk.service_name,
+                        description=tk.description[:30], status=service.status_name(tk.status),
+                        when=fmt_local(tk.requested_at)) for tk in tickets]
+        ctx.reply("\n".join(lines))
+
+    def _query(self, ctx, number: int) -> None:
+        ticket = service.find(ctx.session, number)
+        if ticket is None:
+            ctx.reply(ctx.t("tickets.not_found", number=number))
+            return
+        if not service.can_view(ctx.session, ticket, ctx.user_id, ctx.person):
+            ctx.reply(ctx.t("tickets.not_yours", number=number))
+            return
+        notes = ctx.t("tickets.detail_notes", note=ticket.status_notes) if ticket.status_notes else ""
+        ctx.reply(ctx.t("tickets.detail", number=ticket.number, category=ticket.service_name,
+                        status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
+                        description=ticket.description, requested=fmt_local(ticket.requested_at),
+                        expected=fmt_local(ticket.expected_at), notes=notes))
+
+
+class RatingReply(Handler):
+    """A resident's 1–5 / 满意 / 基本满意 / 不满意 after a ticket was resolved."""
+
+    name = "ticket_rating"
+
+    def check(self, msg: Message, ctx) -> bool:
+        if not msg.is_text or ctx.state.get() is not None:
+            return False
+        parsed = parse_rating(msg.text)
+        return parsed is not None and service.awaiting_rating(ctx.session, ctx.user_id, parsed[1]) is not None
+
+    def handle(self, msg: Message, ctx) -> None:
+        score, number = parse_rating(msg.text)
+        ticket = service.awaiting_rating(ctx.session, ctx.user_id, number)
+        try:
+            notices = service.rate(ctx.session, ticket, ctx.user_id, score, msg.text.strip(), ctx.now)
+        except TicketError as exc:
+            ctx.reply(exc.message)
+            return
+        send_notices(ctx, notices)
+        key = "rate_reopened" if score <= service.UNSATISFIED_MAX else "rate_thanks"
+        ctx.reply(ctx.t(f"tickets.{key}", number=ticket.number, score=score))
