@@ -10,8 +10,6 @@ from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
 from handlers.complaint import ComplaintIntake
 from handlers.tickets import RatingReply, TicketCommands
-from handlers.complaint import ComplaintIntake
-from handlers.tickets import RatingReply, TicketCommands
 from handlers.certificate import CertificateQuestion
 
 REGISTRY: list[Handler] = [
@@ -20,13 +18,10 @@ REGISTRY: list[Handler] = [
     # explicit commands (grid worker, cadre) go here
     TicketCommands(),
     RatingReply(),
-    TicketCommands(),
-    RatingReply(),
     ActiveConversation(),
     Help(),
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),
-    ComplaintIntake(),
     ComplaintIntake(),
     Fallback(),
 ]
