@@ -26,6 +26,7 @@ FUZZY_CAP = 80.0      # ... and alone never reaches CONFIDENT
 MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist early)
 
 STRONG, CONJ, WEAK = 3, 2, 1
+_END, _PART = "\0end", "\0part"  # trie markers (never a character of normalised text)
 
 # Words that make a message look like a question about certificates or services.
 QUESTION_CUES = tuple(normalize_term(w) for w in (
@@ -85,6 +86,15 @@ class Matcher:
                 self._add(terms, raw, item.id, WEAK)
         self.single = [t for t in terms.values() if len(t.parts) == 1]
         self.conj = [t for t in terms.values() if len(t.parts) > 1]
+        # A character trie over every name, alias, keyword and keyword part: one walk finds them all.
+        self.trie: dict = {}
+        for t in self.single:
+            self._node(t.parts[0]).setdefault(_END, []).append(t)
+        self.conj_by_part: dict[str, list[_Term]] = {}
+        for t in self.conj:
+            for part in t.parts:
+                self._node(part).setdefault(_PART, part)
+            self.conj_by_part.setdefault(t.parts[0], []).append(t)
         # Fuzzy choices: names and aliases of three characters or more.
         fuzzy = {}
         for t in self.single:
@@ -92,6 +102,12 @@ class Matcher:
                 fuzzy.setdefault(t.parts[0], t.item_id)
         self.fuzzy_choices = list(fuzzy)
         self.fuzzy_items = [fuzzy[c] for c in self.fuzzy_choices]
+
+    def _node(self, word: str) -> dict:
+        node = self.trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        return node
 
     @staticmethod
     def _add(terms: dict, raw: str, item_id: str, level: int) -> None:
@@ -132,17 +148,27 @@ class Matcher:
     def _score(self, q: str) -> dict[str, float]:
         # A hit: (spans, item_id, level, length). A conjunctive term's spans are its parts' first places.
         hits: list[tuple[tuple[tuple[int, int], ...], str, int, int]] = []
-        for t in self.single:
-            term = t.parts[0]
-            start = q.find(term)
-            while start >= 0:
-                hits.append((((start, start + len(term)),), t.item_id, t.level, len(term)))
-                start = q.find(term, start + 1)
-        for t in self.conj:
-            places = [q.find(p) for p in t.parts]
-            if min(places) >= 0:
-                spans = tuple((s, s + len(p)) for s, p in zip(places, t.parts))
-                hits.append((spans, t.item_id, t.level, t.length))
+        parts: dict[str, int] = {}  # keyword part -> first place
+        trie = self.trie
+        n = len(q)
+        for i in range(n):
+            node = trie
+            j = i
+            while j < n:
+                node = node.get(q[j])
+                if node is None:
+                    break
+                j += 1
+                for t in node.get(_END, ()):
+                    hits.append((((i, j),), t.item_id, t.level, j - i))
+                part = node.get(_PART)
+                if part is not None and part not in parts:
+                    parts[part] = i
+        for first in parts:
+            for t in self.conj_by_part.get(first, ()):
+                if all(p in parts for p in t.parts):
+                    spans = tuple((parts[p], parts[p] + len(p)) for p in t.parts)
+                    hits.append((spans, t.item_id, t.level, t.length))
         kept = [h for h in hits if not any(g[1] != h[1] and g[3] > h[3] and _inside(h[0], g[0]) for g in hits)]
         strong_len: dict[str, int] = {}
         support: dict[str, int] = {}

@@ -1,0 +1,84 @@
+"""Normalisation, near-collisions, outcomes and the question/complaint split."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge.catalogue import load_catalogue
+from knowledge.matcher import Matcher, looks_like_question, match
+from knowledge.normalize import normalize
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("開居住證明要帶咩嘢？", "开居住证明要带什么"),
+    ("ＡＢＣ１２３，居住证明！", "abc123居住证明"),
+    ("我阿爸過身咗，死亡證明去邊度開", "我爸爸去世了死亡证明去哪里开"),
+    ("請問一下低保點樣申請呀", "低保怎么申请"),
+    ("居柱证明", "居住证明"),
+    ("冇工作證明喺邊度攞", "没有工作证明在哪里拿"),
+    ("亲属关系证明", "亲属关系证明"),  # 系 in 关系 stays
+    ("", ""),
+    ("？！。。", ""),
+])
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("居住证怎么办", "S4"),            # the residence permit ...
+    ("居住证明怎么开", "R1"),          # ... is not the residence certificate
+    ("死亡证明去哪开", "C11"),
+    ("非医学性死亡证明去哪开", "C24"),
+    ("户籍证明去哪开", "C34"),
+    ("收入证明村委能开吗", "C28"),
+    ("家庭经济困难学生证明怎么开", "R3"),
+    ("无犯罪记录证明社区能开吗", "C5"),
+    ("残疾证明去哪开", "C13"),
+    ("残疾人证怎么办", "S9"),
+    ("社保认证在哪里", "S5"),
+    ("贫困证明去哪开", "S15"),
+])
+def test_near_collisions_are_confident_and_right(text, expected):
+    result = match(text)
+    assert (result.outcome, result.ids) == ("confident", [expected])
+
+
+def test_both_names_in_one_message_is_a_close_call():
+    result = match("居住证和居住证明有什么区别")
+    assert result.outcome == "clarify"
+    assert sorted(result.ids) == ["R1", "S4"]
+
+
+def test_unknown_typo_is_a_close_call_not_an_answer():
+    result = match("收养壮况证明")
+    assert result.outcome == "clarify"
+    assert result.ids[0] == "R5"
+    assert len(result.ids) <= 3
+
+
+@pytest.mark.parametrize("text", ["楼下路灯坏了", "你好", "", "今天天气怎么样", "邻居养狗天天叫很吵"])
+def test_no_match(text):
+    assert match(text).outcome == "none"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("有什么证明要带什么材料", True),
+    ("明天几点开会", False),
+    ("遗嘱公证证明哪里开", True),
+    ("楼下路灯坏了", False),
+    ("路灯坏了怎么办", False),
+    ("垃圾没人收要开证明吗", False),
+    ("手续怎么办理", True),
+])
+def test_looks_like_question(text, expected):
+    assert looks_like_question(text) == expected
+
+
+def test_scores_are_sorted_and_items_unique():
+    result = match("我想开个证明")
+    assert list(result.scores) == sorted(result.scores, reverse=True)
+    assert len(set(result.ids)) == len(result.ids)
+
+
+def test_matcher_over_a_custom_catalogue_is_independent():
+    matcher = Matcher(load_catalogue())
+    assert matcher.match("开居住证明要带什么").ids == ["R1"]
