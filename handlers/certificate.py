@@ -154,17 +154,19 @@ def choices_text(items, ctx) -> str:
 
 
 def village_of(ctx) -> str:
-    """The sender's village or community, when the roster or the sender told us."""
+    """The sender's village or community (e.g. 楼冈社区), when the roster or the sender told us."""
     person = ctx.person
     if person is None:
         return ""
-    if person.village:
-        return person.village
-    if person.patch:
+    village = person.village or ""
+    if not village and person.patch:
         from bot.models import Patch
 
-        return ctx.session.scalar(select(Patch.village).where(Patch.code == person.patch)) or ""
-    return ""
+        village = ctx.session.scalar(select(Patch.village).where(Patch.code == person.patch)) or ""
+    for suffix in ("居民委员会", "村民委员会", "居委会", "村委会", "委员会"):
+        if village.endswith(suffix) and len(village) > len(suffix):
+            return village.removesuffix(suffix)
+    return village
 
 
 def _is_burden_question(text: str, ctx) -> bool:

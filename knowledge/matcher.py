@@ -20,7 +20,7 @@ MARGIN = 8.0          # ... and beat the runner-up by this much for a confident 
 CHOICE_MIN = 62.0     # below this an entry is not offered as a choice
 CHOICE_SPREAD = 25.0  # choices must be within this of the top score
 MAX_CHOICES = 3
-FUZZY_CUTOFF = 72.0
+FUZZY_CUTOFF = 75.0
 FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
 FUZZY_CAP = 80.0      # ... and alone never reaches CONFIDENT
 MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist early)
@@ -95,11 +95,13 @@ class Matcher:
             for part in t.parts:
                 self._node(part).setdefault(_PART, part)
             self.conj_by_part.setdefault(t.parts[0], []).append(t)
-        # Fuzzy choices: names and aliases of three characters or more.
+        # Fuzzy choices: the distinctive part of names and aliases (without a trailing 证明), three
+        # characters or more, so that the common 证明 alone never makes two names look alike.
         fuzzy = {}
         for t in self.single:
-            if t.level == STRONG and len(t.parts[0]) >= 3:
-                fuzzy.setdefault(t.parts[0], t.item_id)
+            core = t.parts[0].removesuffix("证明")
+            if t.level == STRONG and len(core) >= 3:
+                fuzzy.setdefault(core, t.item_id)
         self.fuzzy_choices = list(fuzzy)
         self.fuzzy_items = [fuzzy[c] for c in self.fuzzy_choices]
 
