@@ -51,6 +51,13 @@ class CertificateQuestion(Handler):
     name = "certificate"
     states = (CHOOSE, OFFER)
 
+    def __init__(self) -> None:
+        # Load, validate and index the catalogue when the registry is built, so a mistake in the data
+        # files stops the process at start (listing file, entry and field), not at a resident's question.
+        from knowledge.matcher import default_matcher
+
+        default_matcher()
+
     def check(self, msg: Message, ctx) -> bool:
         if not msg.is_text or not msg.text.strip():
             return False

@@ -34,6 +34,12 @@ QUESTION_CUES = tuple(normalize_term(w) for w in (
     "哪里办", "去哪办", "在哪办", "怎么开", "能不能开", "能开吗", "可以开吗", "开个", "盖章", "盖个章",
     "怎么申请", "如何申请", "怎么办理", "如何办理", "办理流程", "手续", "要多久", "几天能", "证件",
 ))
+# Words that show a cadre asking whether something is the committee's duty.
+DUTY_CUES = tuple(normalize_term(w) for w in (
+    "职责", "村委的工作", "村委的事", "社区的工作", "社区的事", "我们的事", "我们的工作", "该不该", "归不归",
+    "是不是村委", "是不是社区", "是不是我们", "属于自治", "协助政府", "禁入",
+))
+DUTY_BONUS = 12.0
 # Words that make a message look like a complaint or report (the complaint handler's, not ours).
 COMPLAINT_CUES = tuple(normalize_term(w) for w in (
     "坏了", "不亮", "漏水", "堵了", "堵塞", "噪音", "太吵", "很吵", "垃圾", "乱倒", "乱扔", "乱停", "投诉", "举报",
@@ -84,6 +90,10 @@ class Matcher:
                 self._add(terms, raw, item.id, STRONG)
             for raw in item.keywords:
                 self._add(terms, raw, item.id, WEAK)
+                if item.kind in ("retained", "cancelled") and "+" not in raw and "证明" not in raw:
+                    # A certificate's keyword next to 证明 is as good as a written pair ("没有犯罪" + 证明).
+                    self._add(terms, f"{raw}+证明", item.id, WEAK)
+        self.duty_ids = frozenset(item.id for item in catalogue if item.kind == "duty")
         self.single = [t for t in terms.values() if len(t.parts) == 1]
         self.conj = [t for t in terms.values() if len(t.parts) > 1]
         # A character trie over every name, alias, keyword and keyword part: one walk finds them all.
@@ -128,6 +138,9 @@ class Matcher:
         if not q:
             return MatchResult("none", normalized=q)
         scores = self._score(q)
+        if any(c in q for c in DUTY_CUES):
+            # "是不是村委的事": a cadre asking about duties, not a resident asking for the service.
+            scores = {i: s + (DUTY_BONUS if i in self.duty_ids else -DUTY_BONUS) for i, s in scores.items()}
         if not any(s >= CONFIDENT for s in scores.values()):
             for item_id, s in self._fuzzy(q).items():
                 if s > scores.get(item_id, 0.0):
