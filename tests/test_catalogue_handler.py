@@ -146,3 +146,21 @@ def test_every_answer_renders_as_one_wecom_message(item):
     assert text.startswith(f"【{item.name}】")
     assert "{" not in text and "None" not in text
     assert len(text.encode("utf-8")) <= 2048
+
+
+def test_misses_command_lists_unanswered_questions(chat, monkeypatch):
+    from click.testing import CliRunner
+
+    from bot.cli_knowledge import knowledge
+
+    chat("种粮补贴要带什么材料", user="a")
+    chat("种粮补贴要带什么材料？", user="b")
+    chat("1", user="b")
+    chat("渔业油价补贴怎么申请", user="c")
+    monkeypatch.setenv("DATABASE_URL", chat.url)
+    result = CliRunner().invoke(knowledge, ["misses"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Unanswered questions, last 30 days")
+    assert lines[1].split()[:2] == ["2", "1"] and lines[1].endswith("种粮补贴要带什么材料")
+    assert lines[2].split()[:2] == ["1", "0"] and lines[2].endswith("渔业油价补贴怎么申请")
