@@ -9,10 +9,11 @@ from bot.context import Context
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
 from handlers.complaint import ComplaintIntake
-from handlers.tickets import RatingReply, TicketCommands
+from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
 from handlers.certificate import CertificateQuestion
 
 REGISTRY: list[Handler] = [
+    TicketCardClick(),  # a card button click is an event: it must come before Unsupported
     Unsupported(),
     Cancel(),
     # explicit commands (grid worker, cadre) go here

@@ -50,8 +50,6 @@ class TicketCommands(Handler):
     states = ("ticket_pick", "ticket_note", "ticket_evidence")
 
     def check(self, msg: Message, ctx) -> bool:
-        if msg.msg_type == "event":
-            return msg.event in CARD_EVENTS and _card_command(msg) is not None
         if not msg.is_text:
             return False
         cmd = parse_command(msg.text)
@@ -203,6 +201,18 @@ class TicketCommands(Handler):
                         expected=fmt_local(ticket.expected_at), notes=notes))
 
 
+class TicketCardClick(Handler):
+    """A click on a ticket card's 接单 / 办结 button (before unreadable events are dropped)."""
+
+    name = "ticket_card"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return msg.msg_type == "event" and msg.event in CARD_EVENTS and _card_command(msg) is not None
+
+    def handle(self, msg: Message, ctx) -> None:
+        _COMMANDS.handle(msg, ctx)
+
+
 class RatingReply(Handler):
     """A resident's 1–5 / 满意 / 基本满意 / 不满意 after a ticket was resolved."""
 
@@ -225,3 +235,6 @@ class RatingReply(Handler):
         send_notices(ctx, notices)
         key = "rate_reopened" if score <= service.UNSATISFIED_MAX else "rate_thanks"
         ctx.reply(ctx.t(f"tickets.{key}", number=ticket.number, score=score))
+
+
+_COMMANDS = TicketCommands()

@@ -161,6 +161,7 @@ def parse_rating(text: str) -> tuple[int, int | None] | None:
     p = re.sub(r"分$", "", p)
     if p in {"1", "2", "3", "4", "5"}:
         return int(p), number
-    if p in words().ratings:
-        return words().ratings[p], number
+    for word in sorted(words().ratings, key=len, reverse=True):
+        if p.startswith(word):  # "唔满意，仲系黑" → 唔满意
+            return words().ratings[word], number
     return None
