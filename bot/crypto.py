@@ -39,7 +39,7 @@ def parse_xml(text: str | bytes, what: str = "body") -> dict:
         raise RejectedCallback(400, f"{what}: DOCTYPE or entity declaration")
     try:
         root = safe_fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ET.ParseError, DefusedXmlException, ValueError, TypeError) as exc:
+    except (ET.ParseError, DefusedXmlException, ValueError, TypeError, LookupError) as exc:
         raise RejectedCallback(400, f"{what}: malformed XML ({type(exc).__name__})") from None
     if root.tag != "xml":
         raise RejectedCallback(400, f"{what}: root element is not <xml>")

@@ -12,6 +12,12 @@ from bot.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
+# Column sizes of ``inbound_message``: anything longer is not a WeCom message (userids are at
+# most 64 characters, MsgId is a 64-bit number), and PostgreSQL would refuse it with a 500.
+MAX_USER_ID = 100
+MAX_MSG_TYPE = 30
+MAX_MSG_ID = 64
+
 
 def dedupe_key(msg: dict) -> tuple[str, str, str]:
     """(dedupe key, channel, user id) for a decrypted message, as WeCom identifies repeats.
@@ -19,17 +25,26 @@ def dedupe_key(msg: dict) -> tuple[str, str, str]:
     Messages repeat with the same MsgId; events with the same FromUserName + CreateTime + Event.
     The 微信客服 notification carries no sender: it is keyed by its Token.
     """
-    msg_type = str(msg.get("MsgType") or "")
+    msg_type = msg.get("MsgType") or ""
+    if not isinstance(msg_type, str) or len(msg_type) > MAX_MSG_TYPE:
+        raise RejectedCallback(400, "MsgType is not a short string")
     sender = msg.get("FromUserName")
     event = str(msg.get("Event") or "")
     if msg_type == "event" and event == "kf_msg_or_event":
         token = str(msg.get("Token") or msg.get("CreateTime") or "")
         open_kfid = str(msg.get("OpenKfId") or "")
-        return f"kfevt:{open_kfid}:{token}", "app", f"kf-event:{open_kfid}"
+        if len(open_kfid) > MAX_USER_ID - len("kf-event:"):
+            raise RejectedCallback(400, "OpenKfId too long")
+        return f"kfevt:{open_kfid}:{token}"[:200], "app", f"kf-event:{open_kfid}"
     if not isinstance(sender, str) or not sender:
         raise RejectedCallback(400, "message has no FromUserName")
+    if len(sender) > MAX_USER_ID:
+        raise RejectedCallback(400, "FromUserName too long")
     if msg_type != "event" and msg.get("MsgId"):
-        return f"msg:{msg['MsgId']}", "app", sender
+        msg_id = msg["MsgId"]
+        if not isinstance(msg_id, str) or len(msg_id) > MAX_MSG_ID:
+            raise RejectedCallback(400, "MsgId is not a short string")
+        return f"msg:{msg_id}", "app", sender
     key = f"evt:{sender}:{msg.get('CreateTime', '')}:{event}"
     if msg.get("EventKey"):
         key += f":{msg['EventKey']}"
@@ -45,7 +60,7 @@ def record(msg: dict) -> int | None:
     try:
         with session_scope(rt.config.DATABASE_URL) as s:
             row = InboundMessage(dedupe_key=key, channel=channel, user_id=user_id,
-                                 msg_type=str(msg.get("MsgType") or ""), payload=msg)
+                                 msg_type=msg.get("MsgType") or "", payload=msg)
             s.add(row)
             s.flush()
             inbound_id = row.id
