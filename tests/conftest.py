@@ -22,7 +22,9 @@ from bot.standin import StandInServer
 from bot.standin import callbacks
 from bot.standin.api import StandInState
 
-REDIS_URL = os.environ.get("QINGCHE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each test process takes its own Redis database (1-15), so that concurrent runs never flush
+# each other's queues.
+REDIS_URL = os.environ.get("QINGCHE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 PG_URL = os.environ.get("QINGCHE_TEST_DATABASE_URL", "")
 CORP_ID = "wwqingchetest0001"
 SECRET = "test-app-secret"
@@ -57,10 +59,14 @@ def _pg_schema():
     return PG_URL
 
 
-@pytest.fixture
-def db_url(tmp_path, _pg_schema) -> str:
-    """A fresh, empty database for this test."""
-    if _pg_schema:
+DB_PARAMS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=DB_PARAMS)
+def db_url(request, tmp_path, _pg_schema) -> str:
+    """A fresh, empty database for this test: each test runs on SQLite, and on PostgreSQL when
+    QINGCHE_TEST_DATABASE_URL is set."""
+    if request.param == "postgresql":
         engine = get_engine(_pg_schema)
         names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with engine.begin() as conn:
@@ -87,7 +93,7 @@ def config(db_url, redis_conn, standin_server) -> Config:
     return Config.from_env(env={}, WECOM_CORP_ID=CORP_ID, WECOM_AGENT_ID="1000002", WECOM_SECRET=SECRET,
                            WECOM_KF_SECRET=KF_SECRET, WECOM_TOKEN=TOKEN, WECOM_AES_KEY=AES_KEY,
                            WECOM_API_BASE=standin_server.base_url, DATABASE_URL=db_url, REDIS_URL=REDIS_URL,
-                           LOG_LEVEL="WARNING")
+                           LOG_LEVEL=os.environ.get("QINGCHE_TEST_LOG_LEVEL", "WARNING"))
 
 
 @pytest.fixture

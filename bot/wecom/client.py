@@ -48,8 +48,16 @@ class WeComClient:
         if cached:
             return cached
         if self.redis is not None:
-            with self.redis.lock(self._key + ":refresh", timeout=15, blocking_timeout=15):
+            lock = self.redis.lock(self._key + ":refresh", timeout=15, blocking_timeout=15)
+            got = lock.acquire()
+            try:
                 return self._cached() or self._fetch()
+            finally:
+                if got:
+                    try:
+                        lock.release()
+                    except Exception:  # the lock expired during a slow fetch; nothing to release
+                        pass
         with self._local_lock:
             return self._cached() or self._fetch()
 
