@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.models import Patch
 from bot.tickets import categories, routing, service
-from bot.tickets.words import (has_any, is_here, is_skip, is_yes, plain, strip_triggers, words)
+from bot.tickets.words import has_any, is_here, is_skip, is_yes, plain, strip_triggers, words
 from handlers.base import Handler, Message
 from handlers.tickets import send_notices
 

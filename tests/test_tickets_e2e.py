@@ -2,10 +2,10 @@
 
 End to end through /wecom/callback, a real Redis, a real rq worker and the WeCom API stand-in.
 """
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import Outbox, Ticket, TicketEvent, TicketFollower, TicketMedia
+from bot.models import Ticket, TicketMedia
 from bot.standin import callbacks
 from tests.conftest import CORP_ID
 

@@ -17,7 +17,7 @@ from bot.queue import RQQueue
 from tests.conftest import sweep_now, wait_for
 
 HERE = Path(__file__).resolve().parent
-DEAD_REDIS = dict(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+DEAD_REDIS = {"host": "127.0.0.1", "port": 1, "socket_connect_timeout": 0.2}
 
 
 def _draft(chat):

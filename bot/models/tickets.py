@@ -51,9 +51,9 @@ class Ticket(Base):
     rated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     rated_assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)  # who the rating is for
 
-    media: Mapped[list["TicketMedia"]] = relationship(back_populates="ticket", order_by="TicketMedia.id",
+    media: Mapped[list[TicketMedia]] = relationship(back_populates="ticket", order_by="TicketMedia.id",
                                                       cascade="all, delete-orphan")
-    events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", order_by="TicketEvent.id",
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id",
                                                        cascade="all, delete-orphan")
 
     @property

@@ -162,6 +162,9 @@ def parse_rating(text: str) -> tuple[int, int | None] | None:
     if p in {"1", "2", "3", "4", "5"}:
         return int(p), number
     for word in sorted(words().ratings, key=len, reverse=True):
-        if p.startswith(word):  # "唔满意，仲系黑" → 唔满意
+        if p.startswith(word):  # "唔满意，仲系黑" → 唔满意; "满意度调查是什么" is a question
+            rest = p[len(word):]
+            if rest and (rest[0] == "度" or has_any(rest, words().questions)):
+                return None
             return words().ratings[word], number
     return None
