@@ -17,6 +17,7 @@ def create_app(config: Config | None = None, *, standin: bool = False) -> Flask:
 
     config = config or Config.from_env()
     setup_logging(config.LOG_LEVEL)
+    import handlers  # noqa: F401  (builds the registry and validates the knowledge files at start)
     runtime.init(config)
     app = Flask(__name__)
     app.config["QINGCHE"] = config

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bot.config import DEMO_SETTINGS, Config
+from bot.config import Config
 from bot.errors import ConfigError
 
 
@@ -74,26 +74,16 @@ def sweep() -> None:
 @click.option("--port", default=8000, show_default=True)
 def demo(host: str, port: int) -> None:
     """Run everything in one process on SQLite with a local WeCom stand-in; open /sim."""
-    from bot import create_app
-    from bot.db import session_scope
-    from bot.migrate import upgrade
-    from bot.roster import load_sample
-    from bot.standin import API_PREFIX
-    from bot.worker import start_sweeper
+    from bot.demo import build
 
-    overrides = {k: v for k, v in DEMO_SETTINGS.items() if not _env(k)}
-    overrides["REDIS_URL"] = ""
-    overrides["WECOM_API_BASE"] = f"http://127.0.0.1:{port}{API_PREFIX}/"
-    overrides.setdefault("DATABASE_URL", _env("DATABASE_URL") or "sqlite:///qingche-demo.sqlite3")
-    config = _config(**overrides)
-    config.REDIS_URL = ""
-    upgrade(config.DATABASE_URL)
-    with session_scope(config.DATABASE_URL) as s:
-        load_sample(s)
-    app = create_app(config, standin=True)
-    start_sweeper(interval=5)
+    try:
+        app = build(port)
+    except ConfigError as exc:
+        click.echo(f"配置错误 / configuration error: {exc}", err=True)
+        sys.exit(2)
+    config = app.config["QINGCHE"]
     click.echo(f"\n  轻车演示已启动：打开 http://{host}:{port}/sim 选择用户开始聊天\n"
-               f"  Qingche demo: open http://{host}:{port}/sim (SQLite: {config.DATABASE_URL})\n")
+               f"  Qingche demo: open http://{host}:{port}/sim (database: {config.DATABASE_URL})\n")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
@@ -120,3 +110,7 @@ _add_optional_commands()
 def main() -> None:
     """Console entry point."""
     cli(prog_name="qingche")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The embedded demo: one process, SQLite, no Redis; /sim posts encrypted callbacks over HTTP."""
+import socket
+import threading
+import time
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from bot import runtime
+from bot.db import dispose_all
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def demo_server(tmp_path, monkeypatch):
+    for name in ("WECOM_CORP_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY", "WECOM_AGENT_ID", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    from bot.demo import build
+
+    port = _free_port()
+    app = build(port, f"sqlite:///{tmp_path}/demo.sqlite3", sweep_interval=0)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()
+    runtime.reset()
+    dispose_all()
+
+
+def _wait_for_reply(base, userid, n, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        chat = requests.get(f"{base}/sim/messages", params={"userid": userid}, timeout=5).json()
+        bot = [m for m in chat if m["from"] == "bot"]
+        if len(bot) >= n:
+            return chat
+        time.sleep(0.1)
+    raise AssertionError(f"no reply for {userid}: {chat}")
+
+
+def test_demo_chat_round_trip(demo_server):
+    base = demo_server
+    assert runtime.get().config.embedded
+    page = requests.get(f"{base}/sim", timeout=5)
+    assert page.status_code == 200 and "轻车" in page.text
+    roster = requests.get(f"{base}/sim/roster", timeout=5).json()
+    assert {p["role"] for p in roster} >= {"resident", "grid_worker", "cadre"}
+    resp = requests.post(f"{base}/sim/send", json={"userid": "chenayi", "type": "text", "text": "你好"}, timeout=10)
+    assert resp.json() == {"status": 200}
+    chat = _wait_for_reply(base, "chenayi", 1)
+    assert chat[0] == {"from": "me", "text": "你好", "at": chat[0]["at"]}
+    assert "轻车" in chat[1]["text"]
+    assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
