@@ -26,6 +26,7 @@ class Context:
         self.now = now or utcnow()
         self.state = ConversationStore(session, channel, user_id)
         self.queued: list[Outbox] = []
+        self.after_commit: list[tuple[str, tuple]] = []  # (dotted job path, args) enqueued after commit
         self._person: Person | None = None
         self._person_loaded = False
 

@@ -48,8 +48,18 @@ def send_app(rt, row: Outbox) -> str:
     return str(data.get("msgid", ""))
 
 
-# channel -> sender; the 微信客服 module adds "kf"
-SENDERS: dict[str, Callable] = {"app": send_app}
+# channel -> sender (a dotted path is imported on first use: the 微信客服 sender imports this module)
+SENDERS: dict[str, Callable | str] = {"app": send_app, "kf": "bot.kf.send.send_kf"}
+
+
+def sender_for(channel: str) -> Callable | None:
+    """The send function for a channel, or None."""
+    sender = SENDERS.get(channel)
+    if isinstance(sender, str):
+        from bot.queue import resolve
+
+        sender = SENDERS[channel] = resolve(sender)
+    return sender
 
 
 def deliver_to(channel: str, to_user: str) -> None:
@@ -88,7 +98,7 @@ def deliver_to(channel: str, to_user: str) -> None:
 
 def _send_row(rt, row: Outbox) -> bool:
     """Try one row; update its state; return whether it is done (sent or given up)."""
-    sender = SENDERS.get(row.channel)
+    sender = sender_for(row.channel)
     row.attempts += 1
     try:
         if sender is None:

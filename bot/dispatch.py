@@ -46,6 +46,16 @@ def to_message(row: InboundMessage) -> Message:
     )
 
 
+def enqueue_jobs(jobs: list[tuple[str, tuple]]) -> None:
+    """After commit: enqueue the jobs a handler asked for; if the queue is down, the sweeper catches up."""
+    rt = runtime.get()
+    for path, args in jobs:
+        try:
+            rt.queue.enqueue(path, *args)
+        except Exception as exc:
+            log.warning("could not enqueue %s%r (%s); the sweeper will", path, args, type(exc).__name__)
+
+
 def process_inbound(inbound_id: int) -> None:
     """Job: process the pending messages of this message's sender, oldest first."""
     rt = runtime.get()
@@ -71,6 +81,7 @@ def process_user(channel: str, user_id: str) -> None:
 def _process_next(rt, channel: str, user_id: str) -> bool:
     url = rt.config.DATABASE_URL
     queued = []
+    jobs: list[tuple[str, tuple]] = []
     retry_id = None
     with session_scope(url) as s:
         row = s.scalar(select(InboundMessage).where(
@@ -92,6 +103,7 @@ def _process_next(rt, channel: str, user_id: str) -> bool:
             row.attempts += 1
             row.error = f"{type(exc).__name__}: {exc}"[:1000]
             ctx.queued = []
+            ctx.after_commit = []
             if row.attempts < MAX_ATTEMPTS:
                 retry_id = row.id  # keep it pending; later messages wait behind it
             else:
@@ -103,7 +115,9 @@ def _process_next(rt, channel: str, user_id: str) -> bool:
             row.status = "done"
             row.processed_at = utcnow()
             queued = ctx.queued
+            jobs = ctx.after_commit
     enqueue_rows(queued)
+    enqueue_jobs(jobs)
     if retry_id is not None:
         rt.queue.enqueue("bot.dispatch.process_inbound", retry_id, delay=3)
         return False

@@ -9,10 +9,13 @@ from bot.context import Context
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
 from handlers.complaint import ComplaintIntake
+from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
 from handlers.certificate import CertificateQuestion
 
 REGISTRY: list[Handler] = [
+    KfSync(),
+    KfSession(),
     TicketCardClick(),  # a card button click is an event: it must come before Unsupported
     Unsupported(),
     Cancel(),
@@ -20,6 +23,7 @@ REGISTRY: list[Handler] = [
     TicketCommands(),
     RatingReply(),
     ActiveConversation(),
+    TellVillage(),
     Help(),
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),

@@ -1,9 +1,10 @@
 """All tables. Import models from here so that ``Base.metadata`` knows every one."""
 from bot.models.base import Base
 from bot.models.catalogue import CatalogueMiss
+from bot.models.kf import KfCursor, KfCustomer
 from bot.models.messaging import ConversationState, InboundMessage, Outbox
 from bot.models.people import ROLES, Patch, Person
 from bot.models.tickets import Ticket, TicketEvent, TicketFollower, TicketMedia
 
-__all__ = ["Base", "CatalogueMiss", "ConversationState", "InboundMessage", "Outbox", "Patch", "Person", "ROLES",
-           "Ticket", "TicketEvent", "TicketFollower", "TicketMedia"]
+__all__ = ["Base", "CatalogueMiss", "ConversationState", "InboundMessage", "KfCursor", "KfCustomer", "Outbox",
+           "Patch", "Person", "ROLES", "Ticket", "TicketEvent", "TicketFollower", "TicketMedia"]

@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from bot.standin.api import StandInState, make_blueprint
+from bot.standin.kf import install_kf_routes
 
 API_PREFIX = "/standin/cgi-bin"
 
@@ -16,7 +17,9 @@ def state_for(config) -> StandInState:
     secrets = {config.WECOM_SECRET: "app"}
     if config.WECOM_KF_SECRET:
         secrets[config.WECOM_KF_SECRET] = "kf"
-    return StandInState(config.WECOM_CORP_ID, secrets)
+    state = StandInState(config.WECOM_CORP_ID, secrets)
+    install_kf_routes(state)
+    return state
 
 
 def register_standin(app: Flask) -> StandInState:
@@ -35,6 +38,7 @@ class StandInServer:
     """The API stand-in as a real HTTP server on 127.0.0.1 (tests and benchmarks)."""
 
     def __init__(self, state: StandInState, host: str = "127.0.0.1", port: int = 0):
+        install_kf_routes(state)
         app = Flask("wecom-standin")
         app.register_blueprint(make_blueprint(state), url_prefix="/cgi-bin")
         self.state = state
