@@ -218,3 +218,15 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def config_env(config: Config) -> dict:
+    """The environment a separate worker process needs to run with ``config``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "QINGCHE_", "DATABASE_", "REDIS_"))}
+    for name in ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_KF_SECRET", "WECOM_TOKEN",
+                 "WECOM_AES_KEY", "WECOM_API_BASE", "DATABASE_URL", "REDIS_URL", "QINGCHE_SLA_FILE"):
+        value = getattr(config, name)
+        if value:
+            env[name] = str(value)
+    env["LOG_LEVEL"] = "WARNING"
+    return env
