@@ -122,7 +122,12 @@ def ensure_person(ctx: Context, external_userid: str) -> Person:
 
 
 def release_held(ctx: Context, external_userid: str) -> int:
-    """The customer wrote: their held messages become due again, delivered after the commit."""
+    """The customer wrote: their held messages become due again.
+
+    No delivery job is enqueued here: the answer to the message they just wrote is queued a
+    moment later, and its delivery job sends these first, merged with it into one message when
+    they fit. Were there no answer, the sweeper sends them.
+    """
     rows = ctx.session.scalars(select(Outbox).where(
         Outbox.channel == "kf", Outbox.to_user == external_userid, Outbox.status == "held")
         .order_by(Outbox.id)).all()
@@ -130,7 +135,6 @@ def release_held(ctx: Context, external_userid: str) -> int:
     for row in rows:
         row.status = "pending"
         row.next_attempt_at = now
-    ctx.queued += rows
     return len(rows)
 
 

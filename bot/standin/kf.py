@@ -62,11 +62,12 @@ def _sync_msg(state, payload: dict, secret: str):
         page = mine[start:start + limit]
         end = start + len(page)
         return jsonify({"errcode": 0, "errmsg": "ok", "next_cursor": str(end),
-                        "has_more": 1 if end < len(mine) else 0, "msg_list": page})
+                        "has_more": 1 if end < len(mine) else 0,
+                        "msg_list": [{k: v for k, v in m.items() if not k.startswith("_")} for m in page]})
 
 
 def _last_customer_time(state, touser: str, open_kfid: str) -> float | None:
-    times = [m["send_time"] for m in state.kf_messages if m.get("origin") == 3 and m.get("msgtype") != "event"
+    times = [m.get("_t", m["send_time"]) for m in state.kf_messages if m.get("origin") == 3 and m.get("msgtype") != "event"
              and m.get("external_userid") == touser and m.get("open_kfid") == open_kfid]
     return max(times) if times else None
 
@@ -130,9 +131,10 @@ def customer_writes(state, external_userid: str, open_kfid: str, content: str | 
                     msgtype: str = "text", body: dict | None = None, send_time: float | None = None) -> dict:
     """A WeChat customer sends a message to the account; returns the ``msg_list`` entry."""
     body = body if body is not None else {"content": content or ""}
+    at = send_time if send_time is not None else time.time()
     msg = {"msgid": f"wx{next(_seq)}", "open_kfid": open_kfid, "external_userid": external_userid,
-           "send_time": int(send_time if send_time is not None else time.time()), "origin": 3,
-           "msgtype": msgtype, msgtype: body}
+           "send_time": int(at), "origin": 3, "msgtype": msgtype, msgtype: body,
+           "_t": at}   # the exact time, for the window rule (send_time has whole seconds)
     with state.lock:
         state.kf_messages.append(msg)
     return msg
