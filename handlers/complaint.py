@@ -89,7 +89,8 @@ class ComplaintIntake(Handler):
         if step == "complaint_what":
             self._set_description(ctx, draft, strip_triggers(text) or text, force=True)
         elif step == "complaint_where":
-            if is_here(text) and self._registered(ctx):
+            named_place = routing.patch_by_keywords(ctx.session, text)
+            if is_here(text) and not named_place and self._registered(ctx):
                 draft["place"] = "registered"
             else:
                 draft["address"] = text
@@ -101,7 +102,8 @@ class ComplaintIntake(Handler):
             draft["dup_done"] = True
         elif step == "complaint_photo":
             draft["photo_done"] = True
-            if not is_skip(text):
+            # "没有", "好", "1" and the like mean no photo; a real sentence adds to the description
+            if not (is_skip(text) or is_yes(text) or len(text) <= 2):
                 draft["description"] = f"{draft['description']}；{text}"
         elif step == "complaint_confirm":
             if is_yes(text):

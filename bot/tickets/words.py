@@ -100,7 +100,8 @@ def is_yes(text: str) -> bool:
 def is_here(text: str) -> bool:
     """"At my registered place": 1, 就在附近, 楼下 …"""
     p = plain(text)
-    return p in words().here or (len(p) <= 6 and has_any(p, words().here))
+    longer = [w for w in words().here if len(w) > 1]  # one-character words only count alone
+    return p in words().here or (len(p) <= 6 and has_any(p, longer))
 
 
 _REF = re.compile(r"#?\s*(\d{1,9})")
