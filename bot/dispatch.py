@@ -31,17 +31,15 @@ def to_message(row: InboundMessage) -> Message:
         except (KeyError, TypeError, ValueError):
             return None
 
+    def _str(key):
+        value = p.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
     return Message(
         inbound_id=row.id, channel=row.channel, user_id=row.user_id, msg_type=msg_type,
-        text=(p.get("Content") or "").strip() if isinstance(p.get("Content"), str) else "",
-        event=(p.get("Event") or "").lower() if isinstance(p.get("Event"), str) else "",
-        event_key=p.get("EventKey") or "" if isinstance(p.get("EventKey"), str) else "",
-        media_id=p.get("MediaId") or "" if isinstance(p.get("MediaId"), str) else "",
-        pic_url=p.get("PicUrl") or "" if isinstance(p.get("PicUrl"), str) else "",
-        lat=_float("Location_X"), lng=_float("Location_Y"),
-        label=p.get("Label") or "" if isinstance(p.get("Label"), str) else "",
-        task_id=p.get("TaskId") or "" if isinstance(p.get("TaskId"), str) else "",
-        open_kfid=p.get("OpenKfId") or "" if isinstance(p.get("OpenKfId"), str) else "",
+        text=_str("Content"), event=_str("Event").lower(), event_key=_str("EventKey"),
+        media_id=_str("MediaId"), pic_url=_str("PicUrl"), lat=_float("Location_X"), lng=_float("Location_Y"),
+        label=_str("Label"), task_id=_str("TaskId"), open_kfid=_str("OpenKfId"),
         raw=p,
     )
 
