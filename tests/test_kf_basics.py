@@ -113,3 +113,27 @@ def test_not_a_statement_of_place(text):
 
     assert said_place(text) is None
 
+
+
+def test_image_and_location_are_normalised_like_app_messages(resident, config):
+    assert resident.send("image", {"media_id": "kfmedia1"})
+    assert resident.send("location", {"latitude": 22.293, "longitude": 112.447, "name": "大沙市场",
+                                      "address": "开平市大沙镇"})
+    with session_scope(config.DATABASE_URL) as s:
+        image, location = s.scalars(select(InboundMessage).where(InboundMessage.channel == "kf")
+                                    .order_by(InboundMessage.id)).all()
+        assert (image.msg_type, image.payload["MediaId"]) == ("image", "kfmedia1")
+        assert (location.payload["Location_X"], location.payload["Location_Y"]) == (22.293, 112.447)
+        assert location.payload["Label"] == "大沙市场 开平市大沙镇"
+
+
+def test_old_backlog_is_recorded_but_not_answered(resident, wecom, wecom_api, config):
+    import time
+
+    standin_kf.customer_writes(wecom_api, "wmDemo001", OPEN_KFID, "三天前的消息", send_time=time.time() - 72 * 3600)
+    resident.notify()
+    wecom.run()
+    assert wecom_api.kf_sent == []
+    with session_scope(config.DATABASE_URL) as s:
+        [row] = s.scalars(select(InboundMessage).where(InboundMessage.channel == "kf")).all()
+        assert row.status == "done" and "window" in row.error

@@ -19,11 +19,15 @@ from bot.crypto import CallbackCrypto
 from bot.db import session_scope
 from bot.models import Person
 from bot.standin import callbacks
+from bot.standin import kf as standin_kf
 
 bp = Blueprint("sim", __name__)
 PAGE = Path(__file__).with_name("sim.html")
 _log_lock = threading.Lock()
 _user_log: list[dict] = []   # what the people typed (the bot's side is in the stand-in state)
+DEMO_WECHAT = {"userid": "wmDemo001", "name": "微信居民", "role": "resident", "patch": None,
+               "jurisdiction": None, "department": None, "channel": "kf"}   # writes through 微信客服
+DEMO_OPEN_KFID = "wkQingcheDemo01"
 
 
 @bp.get("/sim")
@@ -38,8 +42,12 @@ def roster():
     cfg = current_app.config["QINGCHE"]
     with session_scope(cfg.DATABASE_URL) as s:
         people = s.scalars(select(Person).order_by(Person.role, Person.userid)).all()
-        return jsonify([{"userid": p.userid, "name": p.name, "role": p.role, "patch": p.patch,
-                         "jurisdiction": p.jurisdiction, "department": p.department} for p in people])
+        shown = [{"userid": p.userid, "name": p.name or "微信居民", "role": p.role, "patch": p.patch,
+                  "jurisdiction": p.jurisdiction, "department": p.department, "channel": p.channel}
+                 for p in people]
+    if not any(p["userid"] == DEMO_WECHAT["userid"] for p in shown):
+        shown.insert(0, DEMO_WECHAT)
+    return jsonify(shown)
 
 
 @bp.post("/sim/send")
@@ -52,6 +60,8 @@ def send():
     if not userid:
         return jsonify({"error": "请选择用户"}), 400
     corp, agent = cfg.WECOM_CORP_ID, cfg.WECOM_AGENT_ID
+    if _is_wechat(cfg, userid):
+        return _send_kf(cfg, userid, kind, data)
     if kind == "text":
         xml = callbacks.text_xml(corp, userid, str(data.get("text", "")), agent_id=agent)
         shown = str(data.get("text", ""))
@@ -94,3 +104,39 @@ def messages():
                   if userid in str(p.get("touser", "")).split("|")]
     chat = sorted(mine + theirs, key=lambda m: m["at"])
     return Response(json.dumps(chat, ensure_ascii=False), mimetype="application/json")
+
+
+def _is_wechat(cfg, userid: str) -> bool:
+    if userid == DEMO_WECHAT["userid"]:
+        return True
+    with session_scope(cfg.DATABASE_URL) as s:
+        return s.scalar(select(Person.channel).where(Person.userid == userid)) == "kf"
+
+
+def _send_kf(cfg, userid: str, kind: str, data: dict):
+    """A WeChat resident writes to the 微信客服 account: the message waits in the stand-in, the callback says so."""
+    state = current_app.extensions["qingche.standin"]
+    if kind == "text":
+        standin_kf.customer_writes(state, userid, DEMO_OPEN_KFID, str(data.get("text", "")))
+        shown = str(data.get("text", ""))
+    elif kind == "image":
+        standin_kf.customer_writes(state, userid, DEMO_OPEN_KFID, msgtype="image",
+                                   body={"media_id": f"sim-kf-photo-{int(time.time())}"})
+        shown = "[图片]"
+    elif kind == "location":
+        label = str(data.get("label", ""))
+        standin_kf.customer_writes(state, userid, DEMO_OPEN_KFID, msgtype="location",
+                                   body={"latitude": float(data.get("lat", 0)), "longitude": float(data.get("lng", 0)),
+                                         "name": label, "address": ""})
+        shown = f"[位置] {label}"
+    else:
+        return jsonify({"error": "微信居民不能点卡片按钮"}), 400
+    token = standin_kf.issue_token(state, DEMO_OPEN_KFID)
+    crypto = CallbackCrypto(cfg.WECOM_TOKEN, cfg.WECOM_AES_KEY, cfg.WECOM_CORP_ID)
+    body, params = crypto.build_post(standin_kf.callback_xml(cfg.WECOM_CORP_ID, DEMO_OPEN_KFID, token),
+                                     callbacks.new_nonce())
+    with _log_lock:
+        _user_log.append({"userid": userid, "text": shown, "at": time.time()})
+    resp = requests.post(request.host_url.rstrip("/") + "/wecom/callback", params=params, data=body,
+                         headers={"Content-Type": "text/xml"}, timeout=10)
+    return jsonify({"status": resp.status_code})
