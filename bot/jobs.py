@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 GRACE = timedelta(seconds=15)   # leave fresh rows to the job that was enqueued for them
 # Dotted paths of further periodic checks (deadlines, digests); each takes no arguments.
-SWEEPS: list[str] = []
+SWEEPS: list[str] = ["bot.escalation.check_deadlines", "bot.alerts.flush_due", "bot.digest.send_due"]
 
 
 def sweep(grace: timedelta = GRACE) -> dict:

@@ -12,6 +12,8 @@ from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
 from handlers.certificate import CertificateQuestion
+from handlers.waiting import AskResident, ResidentAnswer
+from handlers.whistle import WhistleCommands
 
 REGISTRY: list[Handler] = [
     KfSync(),
@@ -20,8 +22,11 @@ REGISTRY: list[Handler] = [
     Unsupported(),
     Cancel(),
     # explicit commands (grid worker, cadre) go here
+    WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket
+    AskResident(),
     TicketCommands(),
     RatingReply(),
+    ResidentAnswer(),    # the resident's answer while their ticket waits for them
     ActiveConversation(),
     TellVillage(),
     Help(),

@@ -44,6 +44,9 @@ class Ticket(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expected_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    acknowledge_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)  # SLA clocks
+    resolve_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # waiting for the resident since
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import texts
+from bot import escalation, sla, texts
 from bot.db import is_unique_violation
 from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
 from bot.tickets import categories, routing, states
@@ -242,13 +242,14 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
                     town=route.town, routed_by=route.how, reporter_userid=reporter,
                     reporter_channel=reporter_channel, assignee_userid=worker.userid if worker else None,
                     requested_at=now, updated_at=now, expected_at=now + timedelta(hours=category.expected_hours))
+    sla.start(ticket, now)
     _allocate_number(session, ticket)
     for media_id, pic_url in photos or []:
         add_media(session, ticket, "photo", media_id, pic_url, reporter, now)
     event = add_event(session, ticket, reporter, "create", from_status=None, to_status="open", now=now)
     if worker is not None:
         add_event(session, ticket, SYSTEM, "assign", worker.userid, now=now)
-        return ticket, push_to_worker(session, ticket, worker.userid, event)
+        return ticket, push_to_worker(session, ticket, worker.userid, event) + escalation.on_filed(session, ticket, event)
     return ticket, _push_cadres(session, ticket, event, "push_unrouted")
 
 
@@ -314,9 +315,8 @@ def template_card(ticket: Ticket, fields: dict, task_id: str) -> dict:
 
 def _push_cadres(session: Session, ticket: Ticket, event: TicketEvent, template: str, **extra) -> list[Notice]:
     fields = {**_ticket_fields(session, ticket), "photo": _photo_line(ticket), **extra}
-    notices = []
+    notices = escalation.cadre_push(session, ticket, event, template, t(template, **fields))  # batched per cadre
     for cadre in routing.cadres_for(session, ticket.village, ticket.town):
-        notices.append(Notice(cadre.userid, t(template, **fields), f"ticket:{ticket.id}:ev{event.id}:{cadre.userid}"))
         for n, media in enumerate(_photos(ticket)):
             if media.media_id and template == "push_unrouted":
                 notices.append(Notice(cadre.userid, dedupe_key=f"ticket:{ticket.id}:ev{event.id}:{cadre.userid}:image{n}",
@@ -390,6 +390,7 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: 
                         check_actor=not (isinstance(actor, str) and actor == ticket.reporter_userid))
     extra = {"score": score if score is not None else "", "note": note,
              "resolution": ticket.status_notes or ""}
+    sla.start(ticket, event.at)  # the deadlines start again
     notices = _push_cadres(session, ticket, event, "push_reopened", **extra)
     if ticket.assignee_userid and ticket.assignee_userid not in {n.to_user for n in notices}:
         fields = {**_ticket_fields(session, ticket), **extra}

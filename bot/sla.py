@@ -1,0 +1,160 @@
+"""Ticket deadlines from ``knowledge/sla.yaml`` (or ``QINGCHE_SLA_FILE``): start, pause and resume the clocks.
+
+An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``) durations written with
+units: ``30s``, ``15m``, ``2h``, ``10d``. A category's entry wins over its urgency's, which wins
+over ``default``. Waiting for the resident pauses the clocks: on resume both deadlines move on by
+the time spent waiting.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+from bot.models import Ticket
+from bot.timeutil import utcnow
+
+SLA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "sla.yaml"
+RESERVED = ("default", "urgency", "whistle")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+class SlaFileError(ValueError):
+    """The SLA file is not valid."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The clocks for one category: acknowledge, resolve, and when to remind before acknowledge."""
+
+    acknowledge: timedelta
+    resolve: timedelta
+    remind: timedelta
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The whole file, validated."""
+
+    default: Limits
+    categories: dict[str, Limits]
+    urgency: dict[str, Limits]
+    whistle_report: timedelta
+
+    def limits(self, category: str, urgency: str = "normal") -> Limits:
+        """The limits for a category (then its urgency, then the default)."""
+        return self.categories.get(category) or self.urgency.get(urgency) or self.default
+
+
+def parse_duration(raw, where: str = "duration") -> timedelta:
+    """``"30s"``, ``"15m"``, ``"2h"``, ``"10d"`` → a timedelta; anything else raises ``SlaFileError``."""
+    m = _DURATION.match(str(raw)) if isinstance(raw, (str, int)) else None
+    if not m or int(m.group(1)) <= 0:
+        raise SlaFileError(f"{where}: {raw!r} is not a duration such as 30s, 15m, 2h or 10d")
+    return timedelta(seconds=int(m.group(1)) * UNITS[m.group(2)])
+
+
+def _limits(raw, where: str, base: Limits | None = None) -> Limits:
+    if not isinstance(raw, dict):
+        raise SlaFileError(f"{where}: expected acknowledge and resolve")
+    unknown = set(raw) - {"acknowledge", "resolve", "remind"}
+    if unknown:
+        raise SlaFileError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    if base is None and not {"acknowledge", "resolve"} <= set(raw):
+        raise SlaFileError(f"{where}: acknowledge and resolve are required")
+    ack = parse_duration(raw["acknowledge"], f"{where}.acknowledge") if "acknowledge" in raw else base.acknowledge
+    res = parse_duration(raw["resolve"], f"{where}.resolve") if "resolve" in raw else base.resolve
+    if res < ack:
+        raise SlaFileError(f"{where}: resolve must not be shorter than acknowledge")
+    remind = parse_duration(raw["remind"], f"{where}.remind") if "remind" in raw else ack / 2
+    if remind >= ack:
+        raise SlaFileError(f"{where}: remind must be shorter than acknowledge")
+    return Limits(ack, res, remind)
+
+
+def parse(data, known_categories: set[str] | None = None) -> Sla:
+    """Validate the file's content; raise ``SlaFileError`` naming the first problem."""
+    if not isinstance(data, dict) or "default" not in data:
+        raise SlaFileError("a default: entry with acknowledge and resolve is required")
+    default = _limits(data["default"], "default")
+    urgency = {str(k): _limits(v, f"urgency.{k}", default) for k, v in (data.get("urgency") or {}).items()}
+    cats = {}
+    for key, raw in data.items():
+        if key in RESERVED:
+            continue
+        if known_categories is not None and key not in known_categories:
+            raise SlaFileError(f"{key}: not a category in categories.yaml")
+        cats[str(key)] = _limits(raw, str(key), default)
+    whistle = data.get("whistle") or {}
+    if not isinstance(whistle, dict):
+        raise SlaFileError("whistle: expected report")
+    report = parse_duration(whistle["report"], "whistle.report") if "report" in whistle else timedelta(hours=2)
+    return Sla(default, cats, urgency, report)
+
+
+def sla_path() -> Path:
+    """The SLA file in use: ``QINGCHE_SLA_FILE`` (the runtime's config, else the environment), else the default."""
+    override = ""
+    try:
+        from bot import runtime
+
+        override = runtime.get().config.QINGCHE_SLA_FILE
+    except Exception:
+        override = ""
+    return Path(override or os.environ.get("QINGCHE_SLA_FILE") or SLA_FILE)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> Sla:
+    from bot.tickets import categories
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    try:
+        return parse(data, {c.id for c in categories.categories()})
+    except SlaFileError as exc:
+        raise SlaFileError(f"{Path(path).name}: {exc}") from None
+
+
+def load() -> Sla:
+    """The current SLA (re-read when the file changes)."""
+    path = sla_path()
+    return _load(str(path), path.stat().st_mtime)
+
+
+def start(ticket: Ticket, now: datetime | None = None) -> None:
+    """Set a new ticket's acknowledge and resolve deadlines (and ``expected_at``) from now."""
+    now = now or utcnow()
+    limits = load().limits(ticket.service_code, ticket.urgency)
+    ticket.acknowledge_by = now + limits.acknowledge
+    ticket.resolve_by = now + limits.resolve
+    ticket.expected_at = ticket.resolve_by
+    ticket.paused_at = None
+
+
+def pause(ticket: Ticket, now: datetime | None = None) -> None:
+    """Stop the clocks while waiting for the resident."""
+    if ticket.paused_at is None:
+        ticket.paused_at = now or utcnow()
+
+
+def resume(ticket: Ticket, now: datetime | None = None) -> None:
+    """Restart the clocks: the deadlines move on by the time spent waiting."""
+    if ticket.paused_at is None:
+        return
+    waited = max((now or utcnow()) - ticket.paused_at, timedelta(0))
+    for name in ("acknowledge_by", "resolve_by", "expected_at"):
+        value = getattr(ticket, name)
+        if value is not None:
+            setattr(ticket, name, value + waited)
+    ticket.paused_at = None
+
+
+def limits_for(ticket: Ticket) -> Limits:
+    """The limits that apply to ``ticket``."""
+    return load().limits(ticket.service_code, ticket.urgency)
