@@ -8,6 +8,7 @@ from __future__ import annotations
 from bot.context import Context
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
+from handlers.cadre import CadreCommands
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
@@ -22,6 +23,7 @@ REGISTRY: list[Handler] = [
     Unsupported(),
     Cancel(),
     # explicit commands (grid worker, cadre) go here
+    CadreCommands(),     # before TicketCommands: a cadre's 查询 #n shows the cadre's view
     WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket
     AskResident(),
     TicketCommands(),

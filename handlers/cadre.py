@@ -1,0 +1,180 @@
+"""Cadre commands: 今日 / 统计 (the 三率 now), 超时 (overdue list), 查询 #n, 派单 #n 网格员, 催办 #n.
+
+A cadre acts only within their jurisdiction (their village, or the town containing it).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from bot import cadre_words, sla, stats, texts, whistles
+from bot.models import Patch, Person, Ticket
+from bot.tickets import service
+from bot.tickets.service import TicketError
+from bot.timeutil import fmt_local
+from handlers.base import Handler, Message
+from handlers.tickets import send_notices
+
+CADRE_ONLY = ("stats", "overdue", "dispatch", "nudge")
+RATE_WINDOW = timedelta(days=30)
+OVERDUE_LIST_MAX = 15
+ASSIGNABLE_ROLES = ("grid_worker",)
+
+
+class CadreCommands(Handler):
+    """The cadre's view of their area and the commands that move its tickets."""
+
+    name = "cadre_commands"
+
+    def check(self, msg: Message, ctx) -> bool:
+        if not msg.is_text:
+            return False
+        cmd = cadre_words.parse(msg.text)
+        if cmd is None:
+            return False
+        if cmd.action in CADRE_ONLY:
+            return True
+        return cmd.action == "query" and ctx.role == "cadre"   # others: TicketCommands answers 查询
+
+    def handle(self, msg: Message, ctx) -> None:
+        cmd = cadre_words.parse(msg.text)
+        person = ctx.person
+        if ctx.role != "cadre":
+            ctx.reply(ctx.t("cadre.only_cadres"))
+            return
+        if not person.jurisdiction:
+            ctx.reply(ctx.t("cadre.no_jurisdiction"))
+            return
+        if cmd.action == "stats":
+            ctx.reply(self._stats(ctx, person))
+            return
+        if cmd.action == "overdue":
+            ctx.reply(self._overdue(ctx, person))
+            return
+        ticket = service.find(ctx.session, cmd.number)
+        if ticket is None:
+            ctx.reply(ctx.t("tickets.not_found", number=cmd.number))
+            return
+        if not stats.covers(person.jurisdiction, ticket):
+            if cmd.action == "query" and service.can_view(ctx.session, ticket, ctx.user_id, person):
+                from handlers.tickets import _COMMANDS
+
+                _COMMANDS._query(ctx, ticket.number)   # their own report, as any resident sees it
+                return
+            ctx.reply(ctx.t("cadre.outside_jurisdiction", number=ticket.number, jurisdiction=person.jurisdiction))
+            return
+        getattr(self, f"_{cmd.action}")(ctx, person, ticket, cmd.rest)
+
+    # --- reading -----------------------------------------------------------------------------
+    def _stats(self, ctx, person: Person) -> str:
+        now = ctx.now
+        start, end = stats.day_bounds(stats.local_today(now))
+        today = stats.filed_between(ctx.session, start, end, person.jurisdiction)
+        window = stats.tally(stats.filed_between(ctx.session, now - RATE_WINDOW, now, person.jurisdiction), now)
+        open_now = stats.open_tickets(ctx.session, person.jurisdiction)
+        return ctx.t("cadre.stats", jurisdiction=person.jurisdiction, filed=len(today),
+                     resolved=stats.resolved_between(ctx.session, start, end, person.jurisdiction),
+                     open=len(open_now), overdue=sum(stats.is_overdue(tk, now) for tk in open_now),
+                     response=stats.fmt_rate(window.response_rate), resolve=stats.fmt_rate(window.resolve_rate),
+                     satisfaction=stats.fmt_rate(window.satisfaction_rate), days=RATE_WINDOW.days,
+                     window_filed=window.filed)
+
+    def _overdue(self, ctx, person: Person) -> str:
+        late = stats.overdue_tickets(ctx.session, ctx.now, person.jurisdiction)
+        if not late:
+            return ctx.t("cadre.overdue_none", jurisdiction=person.jurisdiction)
+        lines = [ctx.t("cadre.overdue_header", jurisdiction=person.jurisdiction, count=len(late))]
+        for tk in late[:OVERDUE_LIST_MAX]:
+            lines.append(ctx.t("cadre.overdue_line", number=tk.number, category=tk.service_name,
+                               place=service.place_of(tk, ctx.session), status=service.status_name(tk.status),
+                               assignee=_name(ctx.session, tk.assignee_userid), deadline=fmt_local(_deadline(tk))))
+        if len(late) > OVERDUE_LIST_MAX:
+            lines.append(ctx.t("cadre.overdue_more", count=len(late) - OVERDUE_LIST_MAX))
+        return "\n".join(lines)
+
+    def _query(self, ctx, person: Person, ticket: Ticket, rest: str) -> None:
+        whistle_lines = "".join(
+            ctx.t("cadre.detail_whistle", department=w.department, status=ctx.t(f"cadre.whistle_status_{w.status}"))
+            for w in whistles.active_for(ctx.session, ticket))
+        history = "\n".join(ctx.t("cadre.detail_event", when=fmt_local(e.at), who=_name(ctx.session, e.actor),
+                                  action=_action_name(ctx, e.action), note=(e.note or "")[:40])
+                            for e in ticket.events[-6:])
+        ctx.reply(ctx.t("cadre.detail", number=ticket.number, category=ticket.service_name,
+                        status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
+                        description=ticket.description, assignee=_name(ctx.session, ticket.assignee_userid),
+                        requested=fmt_local(ticket.requested_at), acknowledge_by=fmt_local(ticket.acknowledge_by),
+                        resolve_by=fmt_local(ticket.resolve_by),
+                        overdue=ctx.t("cadre.detail_overdue") if stats.is_overdue(ticket, ctx.now) else "",
+                        whistles=whistle_lines, history=history))
+
+    # --- changes -----------------------------------------------------------------------------
+    def _dispatch(self, ctx, person: Person, ticket: Ticket, rest: str) -> None:
+        if not rest:
+            ctx.reply(ctx.t("cadre.dispatch_need_worker", number=ticket.number))
+            return
+        worker = _find_worker(ctx.session, rest.split()[0])
+        if worker is None:
+            ctx.reply(ctx.t("cadre.dispatch_no_worker", name=rest.split()[0]))
+            return
+        patch = ctx.session.scalar(select(Patch).where(Patch.code == worker.patch)) if worker.patch else None
+        if patch is None or person.jurisdiction not in (patch.village, patch.town):
+            ctx.reply(ctx.t("cadre.dispatch_outside", name=worker.name, jurisdiction=person.jurisdiction))
+            return
+        try:
+            notices = service.assign(ctx.session, ticket, person, worker, worker.userid, ctx.now)
+        except TicketError as exc:
+            ctx.reply(exc.message)
+            return
+        ticket.acknowledge_by = ctx.now + sla.limits_for(ticket).acknowledge   # the new worker's own clock
+        if ticket.patch_code is None:
+            ticket.patch_code, ticket.village, ticket.town = patch.code, patch.village, patch.town
+        send_notices(ctx, notices)
+        ctx.reply(ctx.t("cadre.dispatch_done", number=ticket.number, name=worker.name,
+                        acknowledge_by=fmt_local(ticket.acknowledge_by)))
+
+    def _nudge(self, ctx, person: Person, ticket: Ticket, rest: str) -> None:
+        if not stats.is_open(ticket):
+            ctx.reply(ctx.t("cadre.nudge_closed", number=ticket.number, status=service.status_name(ticket.status)))
+            return
+        targets = [w.liaison_userid for w in whistles.active_for(ctx.session, ticket)]
+        if ticket.assignee_userid:
+            targets.insert(0, ticket.assignee_userid)
+        if not targets:
+            ctx.reply(ctx.t("cadre.nudge_nobody", number=ticket.number))
+            return
+        event = service.add_event(ctx.session, ticket, person, "nudge", rest, now=ctx.now)
+        text = ctx.t("cadre.nudge_push", number=ticket.number, category=ticket.service_name,
+                     place=service.place_of(ticket, ctx.session), description=ticket.description[:80],
+                     who=person.name or person.userid, note=rest or ctx.t("cadre.nudge_default"),
+                     resolve_by=fmt_local(ticket.resolve_by))
+        names = []
+        for userid in dict.fromkeys(targets):
+            ctx.send(userid, text, dedupe_key=f"nudge:{ticket.id}:ev{event.id}:{userid}")
+            names.append(_name(ctx.session, userid))
+        ctx.reply(ctx.t("cadre.nudge_done", number=ticket.number, names="、".join(names)))
+
+
+def _deadline(ticket: Ticket):
+    if ticket.status in stats.UNACKNOWLEDGED and ticket.acknowledge_by is not None:
+        return ticket.acknowledge_by
+    return ticket.resolve_by
+
+
+def _name(session, userid: str | None) -> str:
+    if not userid:
+        return texts.t("cadre.nobody")
+    person = session.scalar(select(Person).where(Person.userid == userid))
+    return person.name if person and person.name else userid
+
+
+def _action_name(ctx, action: str) -> str:
+    key = f"cadre.action_{action}"
+    return texts.t(key) if texts.has(key) else action
+
+
+def _find_worker(session, name_or_id: str) -> Person | None:
+    """A grid worker by userid or by name."""
+    return session.scalar(select(Person).where(Person.role.in_(ASSIGNABLE_ROLES),
+                                               or_(Person.userid == name_or_id, Person.name == name_or_id))
+                          .order_by(Person.id).limit(1))
