@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import redis as redis_lib
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from bot import create_app, runtime
 from bot.config import Config
@@ -49,14 +49,31 @@ def wecom_api(standin_server) -> StandInState:
     return standin_server.state
 
 
+def pg_schema_url(schema: str) -> str:
+    """PG_URL with its search_path set to ``schema``."""
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(scope="session")
 def _pg_schema():
+    """A PostgreSQL schema of this test process's own, dropped at the end: concurrent runs and
+    tables left by other versions never get in the way."""
     if not PG_URL:
-        return None
-    engine = get_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    return PG_URL
+        yield None
+        return
+    schema = f"qingche_test_{os.getpid()}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = pg_schema_url(schema)
+    Base.metadata.create_all(get_engine(url))
+    yield url
+    dispose_all()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 DB_PARAMS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

@@ -1,4 +1,6 @@
 """Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+import os
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -6,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from bot.migrate import upgrade
 from bot.models import Base
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, pg_schema_url
 
 TARGETS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -16,14 +18,14 @@ def empty_db(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/migrate.sqlite3"
         return
+    schema = f"qingche_migrate_{os.getpid()}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS qingche_migrate CASCADE"))
-        conn.execute(text("CREATE SCHEMA qingche_migrate"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3Dqingche_migrate"
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield pg_schema_url(schema)
     with admin.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS qingche_migrate CASCADE"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
     admin.dispose()
 
 

@@ -1,14 +1,14 @@
 """initial schema
 
-Revision ID: ef3d9bd3b37a
+Revision ID: 31bf5c2aee82
 Revises: 
-Create Date: 2026-11-26 22:09:21.694586
+Create Date: 2026-11-26 22:20:54.489129
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'ef3d9bd3b37a'
+revision = '31bf5c2aee82'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -200,6 +200,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('expected_at', sa.DateTime(), nullable=True),
     sa.Column('acknowledge_by', sa.DateTime(), nullable=True),
+    sa.Column('respond_by', sa.DateTime(), nullable=True),
     sa.Column('resolve_by', sa.DateTime(), nullable=True),
     sa.Column('paused_at', sa.DateTime(), nullable=True),
     sa.Column('acknowledged_at', sa.DateTime(), nullable=True),
