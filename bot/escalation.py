@@ -88,11 +88,10 @@ def _check_ticket(session: Session, ticket: Ticket, now: datetime) -> tuple[list
                     session, village_cadres(session, ticket), "ack_overdue",
                     t("alert_ack_overdue", **_fields(session, ticket)),
                     f"ack:{ticket.id}:{ack_round}", ticket_id=ticket.id, now=now)
-        elif now >= remind_at and ticket.assignee_userid:
-            if record(session, ticket, f"remind:{ack_round}", ticket.acknowledge_by, now):
-                rows += outbox.queue_text(session, ticket.assignee_userid,
-                                          t("remind_worker", **_fields(session, ticket)),
-                                          dedupe_key=f"remind:{ticket.id}:{ack_round}")
+        elif (now >= remind_at and ticket.assignee_userid
+              and record(session, ticket, f"remind:{ack_round}", ticket.acknowledge_by, now)):
+            rows += outbox.queue_text(session, ticket.assignee_userid, t("remind_worker", **_fields(session, ticket)),
+                                      dedupe_key=f"remind:{ticket.id}:{ack_round}")
     if ticket.resolve_by is not None and now >= ticket.resolve_by:
         resolve_round = _round(session, ticket, ("reopen",))
         if record(session, ticket, f"resolve:{resolve_round}", ticket.resolve_by, now):

@@ -65,7 +65,7 @@ def _limits(raw, where: str, base: Limits | None = None) -> Limits:
         raise SlaFileError(f"{where}: expected acknowledge and resolve")
     unknown = set(raw) - {"acknowledge", "resolve", "remind"}
     if unknown:
-        raise SlaFileError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+        raise SlaFileError(f"{where}: unknown key {min(unknown)!r}")
     if base is None and not {"acknowledge", "resolve"} <= set(raw):
         raise SlaFileError(f"{where}: acknowledge and resolve are required")
     ack = parse_duration(raw["acknowledge"], f"{where}.acknowledge") if "acknowledge" in raw else base.acknowledge
@@ -100,12 +100,12 @@ def parse(data, known_categories: set[str] | None = None) -> Sla:
 
 def sla_path() -> Path:
     """The SLA file in use: ``QINGCHE_SLA_FILE`` (the runtime's config, else the environment), else the default."""
-    override = ""
-    try:
-        from bot import runtime
+    from bot import runtime
+    from bot.errors import ConfigError
 
+    try:
         override = runtime.get().config.QINGCHE_SLA_FILE
-    except Exception:
+    except ConfigError:  # no runtime and no settings (a script, a unit test): the environment decides
         override = ""
     return Path(override or os.environ.get("QINGCHE_SLA_FILE") or SLA_FILE)
 
@@ -132,6 +132,8 @@ def start(ticket: Ticket, now: datetime | None = None) -> None:
     now = now or utcnow()
     limits = load().limits(ticket.service_code, ticket.urgency)
     ticket.acknowledge_by = now + limits.acknowledge
+    if ticket.respond_by is None:
+        ticket.respond_by = ticket.acknowledge_by  # 响应率 judges the first response against the first deadline
     ticket.resolve_by = now + limits.resolve
     ticket.expected_at = ticket.resolve_by
     ticket.paused_at = None

@@ -1,17 +1,17 @@
 """The 三率 and the counts behind them, shared by the daily digest, 今日/统计 and the monthly report.
 
 Definitions (docs/SANLV.md), over a set of tickets (those filed in a period):
-- 响应率: of the tickets whose acknowledge deadline has passed or that got a response, the share
-  whose first response (接单, else 办结, else closing) came by the acknowledge deadline.
+- 响应率: of the tickets whose first acknowledge deadline has passed or that got a response, the
+  share whose first response (接单, else 办结, else closing) came by that deadline.
 - 解决率: of the tickets not closed as duplicates or out of scope, the share now 办结 (resolved or
   closed after a resolution; a reopened ticket counts again only once resolved again).
 - 满意率: of the rated tickets, the share rated 3 (基本满意) or better.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,7 +79,8 @@ def is_overdue(ticket: Ticket, now: datetime) -> bool:
 def missed_deadline(ticket: Ticket, now: datetime) -> bool:
     """Responded late, resolved late, or overdue now (for the monthly review)."""
     response = first_response(ticket)
-    if response is not None and ticket.acknowledge_by is not None and response > ticket.acknowledge_by:
+    respond_by = ticket.respond_by or ticket.acknowledge_by
+    if response is not None and respond_by is not None and response > respond_by:
         return True
     if ticket.resolved_at is not None and ticket.resolve_by is not None and ticket.resolved_at > ticket.resolve_by:
         return True
@@ -92,9 +93,10 @@ def tally(tickets: Iterable[Ticket], now: datetime) -> Counts:
     for tk in tickets:
         c.filed += 1
         response = first_response(tk)
-        if response is not None or (tk.acknowledge_by is not None and tk.acknowledge_by <= now):
+        respond_by = tk.respond_by or tk.acknowledge_by
+        if response is not None or (respond_by is not None and respond_by <= now):
             c.response_due += 1
-            if response is not None and (tk.acknowledge_by is None or response <= tk.acknowledge_by):
+            if response is not None and (respond_by is None or response <= respond_by):
                 c.responded_on_time += 1
         closed_unresolved = tk.status == "closed" and tk.resolved_at is None
         if not closed_unresolved:

@@ -35,7 +35,7 @@ def age(config, number: int, seconds: float) -> None:
     back = timedelta(seconds=seconds)
     with session_scope(config.DATABASE_URL) as s:
         ticket = s.scalar(select(Ticket).where(Ticket.number == number))
-        for name in ("requested_at", "acknowledge_by", "resolve_by", "expected_at", "paused_at",
+        for name in ("requested_at", "acknowledge_by", "respond_by", "resolve_by", "expected_at", "paused_at",
                      "acknowledged_at", "resolved_at"):
             if getattr(ticket, name) is not None:
                 setattr(ticket, name, getattr(ticket, name) - back)

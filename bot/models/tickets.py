@@ -45,6 +45,7 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expected_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     acknowledge_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)  # SLA clocks
+    respond_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # the first acknowledge deadline (响应率)
     resolve_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     paused_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # waiting for the resident since
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
