@@ -1,6 +1,7 @@
 """Settings and small helpers shared by the benchmark's processes."""
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -67,7 +68,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[k]
 
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.common import AGENT_ID, AES_KEY, CORP_ID, TOKEN, percentile
+from bench.common import AES_KEY, AGENT_ID, CORP_ID, TOKEN, percentile
 from bot.crypto import CallbackCrypto
 from bot.standin import callbacks
 

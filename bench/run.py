@@ -4,7 +4,7 @@
     python -m bench.run --quick        # shorter runs, for a smoke test
 
 Starts, each as its own process on 127.0.0.1: the WeCom API stand-in (bench.standin_server),
-gunicorn with 2 sync workers for the baseline and then for Qingche (``bot:create_app()``), and
+gunicorn with 2 sync workers for the baseline and then for Qingche (``bot.wsgi:app``, as the Procfile), and
 ``python worker.py 2``; PostgreSQL database ``qingche_bench`` and Redis database 12 are reset
 first. The load generator (bench.load) runs as a separate process for each measurement.
 """
@@ -109,8 +109,12 @@ def load(port: int, *, mode: str, kind: str = "ack", rate: float = 0, duration: 
     return data
 
 
-def gunicorn(procs: Procs, app: str, port: int, env: dict, logs: Path, workers: int) -> subprocess.Popen:
-    proc = procs.start([GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+def gunicorn(procs: Procs, app: str, port: int, env: dict, logs: Path, workers: int,
+             threads: int = 1) -> subprocess.Popen:
+    extra = ["--threads", str(threads)] if threads > 1 else []
+    # as the Procfile runs it (access log included), on 127.0.0.1
+    proc = procs.start([GUNICORN, "--workers", str(workers), *extra, "--bind", f"127.0.0.1:{port}",
+                        "--access-logfile", str(logs / "access.log"), "--log-level", "warning", app],
                        env, logs / "web.log")
     wait_port(port)
     return proc
@@ -156,6 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per web worker (gthread)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ack-rate", type=float, default=200)
     parser.add_argument("--answer-rate", type=float, default=50)
@@ -166,7 +171,8 @@ def main() -> None:
     logs = Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
     procs = Procs()
-    results: dict = {"cpus": os.cpu_count()}
+    results: dict = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()[0],
+                     "gunicorn": f"-w {args.web_workers} --threads {args.threads}"}
     try:
         sport, wport = free_port(), free_port()
         procs.start([PY, "-m", "bench.standin_server", "--port", str(sport)], bench_env(), logs / "standin.log")
@@ -176,7 +182,7 @@ def main() -> None:
         reset_stores()
 
         # 1. the baseline, same gunicorn settings
-        web = gunicorn(procs, "bench.baseline_app:app", wport, env, logs, args.web_workers)
+        web = gunicorn(procs, "bench.baseline_app:app", wport, env, logs, args.web_workers, args.threads)
         load(wport, mode="closed", duration=2, concurrency=args.concurrency)  # warm-up
         results["baseline_closed"] = load(wport, mode="closed", duration=span,
                                           concurrency=args.concurrency)["summary"]
@@ -187,7 +193,7 @@ def main() -> None:
 
         # 2. Qingche's acknowledgement alone (no worker running)
         wport = free_port()
-        web = gunicorn(procs, "bot:create_app()", wport, env, logs, args.web_workers)
+        web = gunicorn(procs, "bot.wsgi:app", wport, env, logs, args.web_workers, args.threads)
         load(wport, mode="closed", duration=2, concurrency=args.concurrency)  # warm-up
         results["ack_closed"] = load(wport, mode="closed", duration=span, concurrency=args.concurrency)["summary"]
         results["ack_open"] = load(wport, mode="open", rate=args.ack_rate, duration=span, concurrency=32)["summary"]

@@ -1,12 +1,13 @@
 """Record an accepted callback message exactly once and hand it to the queue."""
 from __future__ import annotations
 
+import functools
 import logging
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import runtime
-from bot.db import is_unique_violation, session_scope
+from bot.db import get_engine, is_unique_violation
 from bot.errors import RejectedCallback
 from bot.models import InboundMessage
 
@@ -54,22 +55,41 @@ def dedupe_key(msg: dict) -> tuple[str, str, str]:
 
 
 def record(msg: dict) -> int | None:
-    """Store the message; return its id, or None if it is a repeat already recorded."""
+    """Store the message; return its id, or None if it is a repeat already recorded.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING id in its own transaction: no ORM unit of
+    work on the hot path, and a repeat costs no error. A connection found dead (the database
+    restarted) is retried once on a fresh one.
+    """
     rt = runtime.get()
     key, channel, user_id = dedupe_key(msg)
-    try:
-        with session_scope(rt.config.DATABASE_URL) as s:
-            row = InboundMessage(dedupe_key=key, channel=channel, user_id=user_id,
-                                 msg_type=msg.get("MsgType") or "", payload=msg)
-            s.add(row)
-            s.flush()
-            inbound_id = row.id
-    except IntegrityError as exc:
-        if is_unique_violation(exc):
-            log.info("callback: repeat of %s ignored", key.split(":")[0])
-            return None
-        raise
+    engine = get_engine(rt.config.DATABASE_URL)
+    values = dict(dedupe_key=key, channel=channel, user_id=user_id, msg_type=msg.get("MsgType") or "",
+                  payload=msg)
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as conn:
+                inbound_id = conn.execute(_insert_statement(engine.dialect.name), values).scalar()
+            break
+        except DBAPIError as exc:
+            if isinstance(exc, IntegrityError) and is_unique_violation(exc):
+                inbound_id = None
+                break
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    if inbound_id is None:
+        log.info("callback: repeat of %s ignored", key.split(":")[0])
     return inbound_id
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return (insert(InboundMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(InboundMessage.id))
 
 
 def hand_to_queue(inbound_id: int) -> bool:

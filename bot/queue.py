@@ -26,20 +26,22 @@ class RQQueue:
     """Jobs on Redis through rq; a worker process runs them."""
 
     def __init__(self, redis):
-        from rq import Queue
+        from rq import Queue, Retry
 
         self.q = Queue(QUEUE_NAME, connection=redis)
+        self.redis = redis
+        self.options = dict(retry=Retry(max=3, interval=[2, 10, 30]), result_ttl=60,
+                            failure_ttl=7 * 24 * 3600, job_timeout=120)
 
     def enqueue(self, func: str, *args, job_id: str | None = None, delay: float = 0) -> None:
         """Enqueue ``func(*args)``; may raise if Redis is down (the sweeper covers that)."""
-        from rq import Retry
-
-        kwargs = dict(job_id=job_id, retry=Retry(max=3, interval=[2, 10, 30]), result_ttl=60,
-                      failure_ttl=7 * 24 * 3600, job_timeout=120)
         if delay > 0:
-            self.q.enqueue_in(timedelta(seconds=delay), func, *args, **kwargs)
-        else:
-            self.q.enqueue(func, *args, **kwargs)
+            self.q.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, **self.options)
+            return
+        # One MULTI/EXEC round trip instead of rq's two (queue registration, then the job).
+        with self.redis.pipeline() as pipe:
+            self.q.enqueue(func, *args, job_id=job_id, pipeline=pipe, **self.options)
+            pipe.execute()
 
     def close(self) -> None:
         pass
