@@ -30,8 +30,8 @@ class RQQueue:
 
         self.q = Queue(QUEUE_NAME, connection=redis)
         self.redis = redis
-        self.options = dict(retry=Retry(max=3, interval=[2, 10, 30]), result_ttl=60,
-                            failure_ttl=7 * 24 * 3600, job_timeout=120)
+        self.options = {"retry": Retry(max=3, interval=[2, 10, 30]), "result_ttl": 60,
+                            "failure_ttl": 7 * 24 * 3600, "job_timeout": 120}
 
     def enqueue(self, func: str, *args, job_id: str | None = None, delay: float = 0) -> None:
         """Enqueue ``func(*args)``; may raise if Redis is down (the sweeper covers that)."""
