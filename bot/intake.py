@@ -64,8 +64,8 @@ def record(msg: dict) -> int | None:
     rt = runtime.get()
     key, channel, user_id = dedupe_key(msg)
     engine = get_engine(rt.config.DATABASE_URL)
-    values = {"dedupe_key": key, "channel": channel, "user_id": user_id, "msg_type": msg.get("MsgType") or "",
-                  "payload": msg}
+    values = {"dedupe_key": key, "channel": channel, "user_id": user_id,
+              "msg_type": msg.get("MsgType") or "", "payload": msg}
     for attempt in (1, 2):
         try:
             with engine.begin() as conn:
