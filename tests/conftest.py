@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -18,8 +19,7 @@ from bot.db import dispose_all, get_engine, session_scope
 from bot.models import Base
 from bot.queue import QUEUE_NAME
 from bot.roster import load_sample
-from bot.standin import StandInServer
-from bot.standin import callbacks
+from bot.standin import StandInServer, callbacks
 from bot.standin.api import StandInState
 
 # Each test process takes its own Redis database (1-15), so that concurrent runs never flush
@@ -55,25 +55,32 @@ def pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(scope="session")
-def _pg_schema():
-    """A PostgreSQL schema of this test process's own, dropped at the end: concurrent runs and
-    tables left by other versions never get in the way."""
-    if not PG_URL:
-        yield None
-        return
-    schema = f"qingche_test_{os.getpid()}"
+@contextmanager
+def private_pg_schema(prefix: str):
+    """An empty PostgreSQL schema of this test process's own (yields its URL), dropped afterwards:
+    concurrent runs and tables left by other versions never get in the way."""
+    schema = f"{prefix}_{os.getpid()}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = pg_schema_url(schema)
-    Base.metadata.create_all(get_engine(url))
-    yield url
-    dispose_all()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        dispose_all()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_schema():
+    if not PG_URL:
+        yield None
+        return
+    with private_pg_schema("qingche_test") as url:
+        Base.metadata.create_all(get_engine(url))
+        yield url
 
 
 DB_PARAMS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]

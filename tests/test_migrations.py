@@ -1,14 +1,12 @@
 """Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
-import os
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from bot.migrate import upgrade
 from bot.models import Base
-from tests.conftest import PG_URL, pg_schema_url
+from tests.conftest import PG_URL, private_pg_schema
 
 TARGETS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
@@ -18,15 +16,8 @@ def empty_db(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/migrate.sqlite3"
         return
-    schema = f"qingche_migrate_{os.getpid()}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield pg_schema_url(schema)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    admin.dispose()
+    with private_pg_schema("qingche_migrate") as url:
+        yield url
 
 
 def test_upgrade_matches_the_models(empty_db):
