@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--ack-rate", type=float, default=200)
     parser.add_argument("--answer-rate", type=float, default=50)
     parser.add_argument("--concurrency", type=int, default=8, help="closed-loop sender threads")
+    parser.add_argument("--backlog", type=int, default=600, help="messages drained to measure worker capacity")
     parser.add_argument("--logs", default=str(ROOT / "bench" / "logs"))
     args = parser.parse_args()
     span = 4 if args.quick else 15
@@ -199,9 +200,20 @@ def main() -> None:
         results["ack_open"] = load(wport, mode="open", rate=args.ack_rate, duration=span, concurrency=32)["summary"]
         settle_backlog()
 
-        # 3. answers, with the workers running
+        # 3. worker capacity: a backlog recorded first, then drained by the workers
+        backlog = load(wport, mode="closed", kind="cert", duration=30, count=args.backlog,
+                       concurrency=args.concurrency)
+        started = time.time()
         worker = procs.start([PY, "worker.py", str(args.workers)], env, logs / "worker.log")
-        time.sleep(3)
+        drained = answer_latency(backlog["records"], sport, 300)
+        arrivals = stand_in_stats(sport)["arrivals"]
+        times = [min(arrivals[r["user"]]) for r in backlog["records"] if r["user"] in arrivals]
+        span_s = max(times) - min(times)
+        results["worker_capacity"] = {"messages": len(times), "seconds": round(span_s, 1),
+                                      "per_second": round(len(times) / span_s, 1) if span_s > 0 else None,
+                                      "first_answer_after_start_s": round(min(times) - started, 1)}
+
+        # 4. answers at a fixed rate, with the workers running
         warm = load(wport, mode="open", kind="cert", rate=10, duration=2, concurrency=8)
         answer_latency(warm["records"], sport, 30)
         for kind in ("cert", "complaint"):
