@@ -14,6 +14,10 @@ from datetime import timedelta
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "qingche"
+# Jobs that finish work already done (the answer is written; only sending is left) go to the
+# front of the queue, so under a backlog a reply does not wait behind every message received
+# after it. Order per recipient is kept by ``deliver_to`` itself (rows by id, under a lock).
+FRONT_OF_QUEUE = frozenset({"bot.delivery.deliver_to"})
 
 
 def resolve(path: str):
@@ -40,7 +44,8 @@ class RQQueue:
             return
         # One MULTI/EXEC round trip instead of rq's two (queue registration, then the job).
         with self.redis.pipeline() as pipe:
-            self.q.enqueue(func, *args, job_id=job_id, pipeline=pipe, **self.options)
+            self.q.enqueue(func, *args, job_id=job_id, pipeline=pipe, at_front=func in FRONT_OF_QUEUE,
+                           **self.options)
             pipe.execute()
 
     def close(self) -> None:
