@@ -19,6 +19,7 @@ def create_app(config: Config | None = None, *, standin: bool = False) -> Flask:
     setup_logging(config.LOG_LEVEL)
     import handlers  # noqa: F401  (builds the registry and validates the knowledge files at start)
     runtime.init(config)
+    _check_knowledge()
     app = Flask(__name__)
     app.config["QINGCHE"] = config
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_CALLBACK_BYTES
@@ -30,3 +31,14 @@ def create_app(config: Config | None = None, *, standin: bool = False) -> Flask:
         register_standin(app)
     logging.getLogger(__name__).debug("app created (embedded=%s)", config.embedded)
     return app
+
+
+def _check_knowledge() -> None:
+    """Stop the start if the deadlines file (or the complaint categories it names) is broken."""
+    from bot import sla
+    from bot.errors import ConfigError
+
+    try:
+        sla.load()
+    except (sla.SlaFileError, OSError, ValueError) as exc:
+        raise ConfigError(f"deadlines file ({sla.sla_path()}): {exc}") from None

@@ -34,6 +34,25 @@ def check(directory: str | None) -> None:
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     samples = sum(1 for item in items.values() if item.get("sample"))
     click.echo(f"OK: {len(items)} entries ({summary}); {samples} marked as sample")
+    _check_tickets_knowledge()
+
+
+def _check_tickets_knowledge() -> None:
+    """Complaint categories, recognition words, deadlines and every user-facing text."""
+    from bot import sla, texts
+    from bot.tickets import categories, words
+
+    try:
+        cats = categories.categories()
+        words.words()
+        limits = sla.load()
+        texts.reload()
+        n_texts = len(texts._load())
+    except Exception as exc:  # each loader names the file and entry
+        click.echo(f"{type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(cats)} complaint categories; deadlines for {len(limits.categories)} categories "
+               f"({sla.sla_path().name}); {n_texts} texts")
 
 
 @knowledge.command()

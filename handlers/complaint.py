@@ -241,7 +241,7 @@ class ComplaintIntake(Handler):
         worker = routing.grid_worker_for(ctx.session, ticket.patch_code) if ticket.assignee_userid else None
         who = ctx.t("tickets.filed_worker", name=worker.name) if worker else ctx.t("tickets.filed_cadre")
         ctx.reply(ctx.t("tickets.filed", number=ticket.number, category=ticket.service_name, worker=who,
-                        response=service.hours_text(category.response_hours),
+                        response=service.response_text(ticket),
                         expected=service.expected_text(ticket)))
 
     def _emergency(self, msg: Message, ctx, text: str, draft: dict | None = None) -> bool:

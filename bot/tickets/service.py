@@ -151,6 +151,25 @@ def hours_text(hours: int) -> str:
     return f"{hours // 24}天" if hours >= 48 and hours % 24 == 0 else f"{hours}小时"
 
 
+def duration_text(span: timedelta) -> str:
+    """A deadline span as people say it: 7天, 24小时, 30分钟 (drills: 45秒)."""
+    seconds = max(round(span.total_seconds()), 0)
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return hours_text(seconds // 3600)
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}".rstrip("0").rstrip(".") + "小时"
+    if seconds >= 60:
+        return f"{seconds // 60}分钟"
+    return f"{seconds}秒"
+
+
+def response_text(ticket: Ticket) -> str:
+    """How soon the grid worker must respond, from the ticket's own acknowledge deadline."""
+    if ticket.acknowledge_by and ticket.requested_at:
+        return duration_text(ticket.acknowledge_by - ticket.requested_at)
+    return hours_text(categories.get(ticket.service_code).response_hours)
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 def _actor_id(actor: Actor) -> tuple[str, str]:
@@ -264,7 +283,7 @@ def _ticket_fields(session: Session, ticket: Ticket) -> dict:
     return {"number": ticket.number, "category": ticket.service_name or category.name,
             "place": place_of(ticket, session), "description": ticket.description,
             "agency": ticket.agency_responsible or category.department,
-            "response": hours_text(category.response_hours), **_reporter_fields(session, ticket)}
+            "response": response_text(ticket), **_reporter_fields(session, ticket)}
 
 
 def _photos(ticket: Ticket) -> list[TicketMedia]:
