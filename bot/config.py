@@ -49,7 +49,7 @@ class Config:
         return not self.REDIS_URL
 
     @classmethod
-    def from_env(cls, env: dict | None = None, require_wecom: bool = True, **overrides) -> "Config":
+    def from_env(cls, env: dict | None = None, require_wecom: bool = True, **overrides) -> Config:
         """Read and validate the settings; raise ``ConfigError`` naming the first bad one."""
         env = dict(os.environ if env is None else env)
         env.update({k: str(v) for k, v in overrides.items() if v is not None})

@@ -9,8 +9,8 @@ the resend is dropped by WeCom instead of reaching the user twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 from sqlalchemy import func, select
 

@@ -5,12 +5,12 @@ Built once per process from ``Config``; web views and jobs both call ``get()``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from bot.config import Config
 
-_runtime: "Runtime | None" = None
+_runtime: Runtime | None = None
 _guard = threading.Lock()
 
 

@@ -9,10 +9,10 @@ from bot.context import Context
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
 from handlers.cadre import CadreCommands
+from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
-from handlers.certificate import CertificateQuestion
 from handlers.waiting import AskResident, ResidentAnswer
 from handlers.whistle import WhistleCommands
 

@@ -49,14 +49,14 @@ class Handler:
     name: str = "handler"
     states: tuple[str, ...] = ()
 
-    def check(self, msg: Message, ctx: "Context") -> bool:
+    def check(self, msg: Message, ctx: Context) -> bool:
         """Whether this handler takes the message."""
         raise NotImplementedError
 
-    def handle(self, msg: Message, ctx: "Context") -> None:
+    def handle(self, msg: Message, ctx: Context) -> None:
         """Act on the message; reply through ``ctx.reply`` / ``ctx.send``."""
         raise NotImplementedError
 
-    def continue_conversation(self, msg: Message, ctx: "Context") -> None:
+    def continue_conversation(self, msg: Message, ctx: Context) -> None:
         """Handle a message while the user's conversation is in one of ``states``."""
         self.handle(msg, ctx)

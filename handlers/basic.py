@@ -88,8 +88,9 @@ class Help(Handler):
         if person is not None:
             village = person.village or ""
             if not village and person.patch:
-                from bot.models import Patch
                 from sqlalchemy import select
+
+                from bot.models import Patch
 
                 village = ctx.session.scalar(select(Patch.village).where(Patch.code == person.patch)) or ""
         return ctx.t("common.help", village=village or ctx.t("common.default_village"))

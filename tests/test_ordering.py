@@ -23,5 +23,5 @@ def test_one_persons_messages_in_order_with_two_workers(wecom, wecom_api, config
     wecom.run()
     replies = wecom_api.texts_to("lisuk")
     assert len(replies) == len(QUESTIONS)
-    for (question, expected), reply in zip(QUESTIONS, replies):
+    for (question, expected), reply in zip(QUESTIONS, replies, strict=True):
         assert expected in reply, (question, reply)

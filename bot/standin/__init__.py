@@ -46,7 +46,7 @@ class StandInServer:
         self.base_url = f"http://{host}:{self.server.server_port}/cgi-bin/"
         self.thread = threading.Thread(target=self.server.serve_forever, name="wecom-standin", daemon=True)
 
-    def start(self) -> "StandInServer":
+    def start(self) -> StandInServer:
         self.thread.start()
         return self
 

@@ -4,9 +4,8 @@ Revision ID: 31bf5c2aee82
 Revises: 
 Create Date: 2026-11-26 22:20:54.489129
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '31bf5c2aee82'
 down_revision = None
