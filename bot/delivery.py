@@ -66,7 +66,7 @@ def deliver_to(channel: str, to_user: str) -> None:
     """Job: send every due outbox row for one recipient, oldest first."""
     rt = runtime.get()
     url = rt.config.DATABASE_URL
-    with rt.lock(f"deliver:{channel}:{to_user}", timeout=120, wait=60) as got:
+    with rt.lock(f"deliver:{channel}:{to_user}", timeout=60, wait=5) as got:
         if not got:
             rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=5)
             return
@@ -76,7 +76,7 @@ def deliver_to(channel: str, to_user: str) -> None:
                 row = s.scalar(
                     select(Outbox).where(Outbox.channel == channel, Outbox.to_user == to_user,
                                          Outbox.status == "pending", Outbox.next_attempt_at <= now)
-                    .order_by(Outbox.id).limit(1))
+                    .order_by(Outbox.id).limit(1).with_for_update())
                 if row is None:
                     return
                 recent = s.scalar(select(func.count()).select_from(Outbox).where(

@@ -9,7 +9,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot import runtime
 from bot.context import Context
 from bot.db import session_scope
-from bot.delivery import enqueue_rows
+from bot.delivery import deliver_to, enqueue_rows
 from bot.models import InboundMessage
 from bot.timeutil import utcnow
 from handlers.base import Message
@@ -17,6 +17,8 @@ from handlers.base import Message
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+LOCK_SECONDS = 120   # a worker killed mid-job holds a user's lock this long at most
+LOCK_WAIT = 5
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
@@ -66,17 +68,30 @@ def process_inbound(inbound_id: int) -> None:
 
 
 def process_user(channel: str, user_id: str) -> None:
-    """Process one user's pending messages in order, each exactly once, under a per-user lock."""
+    """Process one user's pending messages in order, each exactly once, under a per-user lock;
+    then deliver this user's own replies in the same job (other recipients get delivery jobs)."""
     rt = runtime.get()
-    with rt.lock(f"user:{channel}:{user_id}", timeout=300, wait=120) as got:
-        if not got:
-            raise TimeoutError(f"user lock busy for {channel}:{user_id}")  # rq retries the job
+    answered = False
+    with rt.lock(f"user:{channel}:{user_id}", timeout=LOCK_SECONDS, wait=LOCK_WAIT) as got:
+        if not got:  # another worker is on this user; come back rather than block a worker
+            rt.queue.enqueue("bot.dispatch.process_user", channel, user_id, delay=LOCK_WAIT)
+            return
         while True:
-            if not _process_next(rt, channel, user_id):
-                return
+            outcome = _process_next(rt, channel, user_id)
+            if outcome is None:
+                break
+            answered = answered or outcome
+    if answered:
+        try:
+            deliver_to(channel, user_id)
+        except Exception as exc:  # the delivery job (or the sweeper) sends them instead
+            log.warning("inline delivery to %s failed (%s); queued instead", channel, type(exc).__name__)
+            rt.queue.enqueue("bot.delivery.deliver_to", channel, user_id)
 
 
-def _process_next(rt, channel: str, user_id: str) -> bool:
+def _process_next(rt, channel: str, user_id: str) -> bool | None:
+    """Process the user's oldest pending message; None when there is none (or it must wait),
+    else whether it queued anything for the user themself."""
     url = rt.config.DATABASE_URL
     queued = []
     jobs: list[tuple[str, tuple]] = []
@@ -84,9 +99,9 @@ def _process_next(rt, channel: str, user_id: str) -> bool:
     with session_scope(url) as s:
         row = s.scalar(select(InboundMessage).where(
             InboundMessage.channel == channel, InboundMessage.user_id == user_id,
-            InboundMessage.status == "pending").order_by(InboundMessage.id).limit(1))
+            InboundMessage.status == "pending").order_by(InboundMessage.id).limit(1).with_for_update())
         if row is None:
-            return False
+            return None
         msg = to_message(row)
         ctx = Context(s, rt.config, channel, user_id, open_kfid=msg.open_kfid)
         try:
@@ -114,9 +129,10 @@ def _process_next(rt, channel: str, user_id: str) -> bool:
             row.processed_at = utcnow()
             queued = ctx.queued
             jobs = ctx.after_commit
-    enqueue_rows(queued)
+    own = [r for r in queued if (r.channel, r.to_user) == (channel, user_id)]
+    enqueue_rows([r for r in queued if (r.channel, r.to_user) != (channel, user_id)])
     enqueue_jobs(jobs)
     if retry_id is not None:
         rt.queue.enqueue("bot.dispatch.process_inbound", retry_id, delay=3)
-        return False
-    return True
+        return None
+    return bool(own)

@@ -7,12 +7,15 @@ import os
 import threading
 import time
 
+import redis
+
 from bot import runtime
 from bot.config import Config
 
 log = logging.getLogger(__name__)
 
 SWEEP_INTERVAL = float(os.environ.get("QINGCHE_SWEEP_SECONDS", "10"))
+RECONNECT_SECONDS = 2
 
 
 def sweeper_loop(interval: float = SWEEP_INTERVAL, stop: threading.Event | None = None) -> None:
@@ -51,24 +54,41 @@ def run_one(burst: bool = False, with_sweeper: bool = True) -> None:
         raise SystemExit("REDIS_URL is not set: the worker needs Redis (the demo runs jobs in-process)")
     rt = runtime.init(config)
     stop = start_sweeper() if with_sweeper and not burst else None
-    worker = SimpleWorker([QUEUE_NAME], connection=rt.redis)
     try:
-        worker.work(burst=burst, with_scheduler=True, logging_level=config.LOG_LEVEL)
+        while True:
+            worker = SimpleWorker([QUEUE_NAME], connection=rt.redis)
+            try:
+                worker.work(burst=burst, with_scheduler=True, logging_level=config.LOG_LEVEL)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                if burst:
+                    raise
+                # Redis went away: wait and start a fresh worker; the sweeper recovers anything missed
+                log.warning("worker lost Redis (%s); reconnecting in %ss", type(exc).__name__, RECONNECT_SECONDS)
+                time.sleep(RECONNECT_SECONDS)
     finally:
         if stop:
             stop.set()
 
 
 def main(workers: int = 1, burst: bool = False) -> None:
-    """Run ``workers`` worker processes (each with its scheduler and sweeper)."""
+    """Run ``workers`` worker processes (each with its scheduler and sweeper); restart any that die."""
     if workers <= 1:
         run_one(burst=burst)
         return
-    procs = [multiprocessing.Process(target=run_one, kwargs={"burst": burst}, daemon=False) for _ in range(workers)]
-    for p in procs:
-        p.start()
+
+    def spawn() -> multiprocessing.Process:
+        proc = multiprocessing.Process(target=run_one, kwargs={"burst": burst}, daemon=False)
+        proc.start()
+        return proc
+
+    procs = [spawn() for _ in range(workers)]
     try:
         while any(p.is_alive() for p in procs):
+            for i, proc in enumerate(procs):
+                if not proc.is_alive() and proc.exitcode not in (0, None) and not burst:
+                    log.warning("worker process %s exited with %s; starting another", proc.pid, proc.exitcode)
+                    procs[i] = spawn()
             time.sleep(1)
     except KeyboardInterrupt:
         for p in procs:
