@@ -19,13 +19,19 @@ class ConversationStore:
         self.session = session
         self.channel = channel
         self.user_id = user_id
+        self._cached: ConversationState | None = None
+        self._loaded = False
 
     def _row(self) -> ConversationState | None:
-        return self.session.scalar(
-            select(ConversationState).where(
-                ConversationState.channel == self.channel, ConversationState.user_id == self.user_id
+        # read once per message: several handlers ask; set() and clear() keep the copy current
+        if not self._loaded:
+            self._cached = self.session.scalar(
+                select(ConversationState).where(
+                    ConversationState.channel == self.channel, ConversationState.user_id == self.user_id
+                )
             )
-        )
+            self._loaded = True
+        return self._cached
 
     def get(self) -> ConversationState | None:
         """The live state, or None (an expired state counts as none)."""
@@ -41,6 +47,7 @@ class ConversationStore:
         if row is None:
             row = ConversationState(channel=self.channel, user_id=self.user_id)
             self.session.add(row)
+            self._cached = row
         row.name = name
         row.data = dict(data or {})
         row.expires_at = utcnow() + ttl
@@ -56,4 +63,5 @@ class ConversationStore:
         live = row.expires_at > utcnow()
         self.session.delete(row)
         self.session.flush()
+        self._cached = None
         return live

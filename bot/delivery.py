@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import runtime
 from bot.db import session_scope
@@ -70,30 +70,36 @@ def deliver_to(channel: str, to_user: str) -> None:
         if not got:
             rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=5)
             return
-        while True:
+        with session_scope(url) as s:
             now = utcnow()
-            with session_scope(url) as s:
-                row = s.scalar(
-                    select(Outbox).where(Outbox.channel == channel, Outbox.to_user == to_user,
-                                         Outbox.status == "pending", Outbox.next_attempt_at <= now)
-                    .order_by(Outbox.id).limit(1).with_for_update())
-                if row is None:
-                    return
-                recent = s.scalar(select(func.count()).select_from(Outbox).where(
-                    Outbox.to_user == to_user, Outbox.status == "sent",
-                    Outbox.sent_at > now - timedelta(seconds=60)))
-                if recent >= PER_MINUTE:
-                    oldest = s.scalar(select(func.min(Outbox.sent_at)).where(
-                        Outbox.to_user == to_user, Outbox.status == "sent",
-                        Outbox.sent_at > now - timedelta(seconds=60)))
-                    wait = max((oldest + timedelta(seconds=61) - now).total_seconds(), 1)
+            rows = s.scalars(
+                select(Outbox).where(Outbox.channel == channel, Outbox.to_user == to_user,
+                                     Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                .order_by(Outbox.id).limit(PER_MINUTE).with_for_update()).all()
+            if not rows:
+                return
+            window = now - timedelta(seconds=60)
+            recent = list(s.scalars(select(Outbox.sent_at).where(
+                Outbox.to_user == to_user, Outbox.status == "sent", Outbox.sent_at > window)
+                .order_by(Outbox.sent_at)))
+            for row in rows:
+                if row.status != "pending":  # merged into an earlier send
+                    continue
+                if len(recent) >= PER_MINUTE:
+                    wait = max((recent[-PER_MINUTE] + timedelta(seconds=61) - utcnow()).total_seconds(), 1)
                     rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=wait)
                     return
-                if not _send_row(rt, row):
+                done = _send_row(rt, row)
+                s.commit()  # record each send at once: a crash after this never resends it
+                if not done:
                     # this row waits; later rows for the same person wait behind it to keep order
                     rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user,
                                      delay=max((row.next_attempt_at - utcnow()).total_seconds(), 1))
                     return
+                if row.status == "sent":
+                    recent.append(row.sent_at)
+            if len(rows) == PER_MINUTE:  # there may be more
+                rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user)
 
 
 def _send_row(rt, row: Outbox) -> bool:
