@@ -120,7 +120,8 @@ def _process_next(rt, channel: str, user_id: str) -> bool | None:
             if row.attempts < MAX_ATTEMPTS:
                 retry_id = row.id  # keep it pending; later messages wait behind it
             else:
-                ctx.reply(ctx.t("common.error"), dedupe_key=f"error:{row.id}")
+                if not user_id.startswith("kf-event:"):  # a 微信客服 notification has nobody to tell
+                    ctx.reply(ctx.t("common.error"), dedupe_key=f"error:{row.id}")
                 row.status = "failed"
                 row.processed_at = utcnow()
                 queued = ctx.queued
