@@ -18,10 +18,12 @@ from knowledge.catalogue import load_catalogue
 from knowledge.matcher import match
 
 TABLE = Path(__file__).parent / "data" / "phrasings.csv"
+# Written after the matcher was tuned and never used to tune it: a check on phrasings it has not seen.
+HELD_OUT = Path(__file__).parent / "data" / "phrasings_heldout.csv"
 
 
-def load_table() -> list[tuple[str, str]]:
-    with TABLE.open(encoding="utf-8", newline="") as f:
+def load_table(path: Path = TABLE) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
         return [(row["text"], row["expected"]) for row in csv.DictReader(f)]
 
 
@@ -58,6 +60,15 @@ def test_table_is_large_and_well_formed():
 def test_rates_meet_targets():
     figures = rates(load_table())
     print("\nmatcher on {phrasings} phrasings ({covered} covered, {uncovered} uncovered): top-1 {top1:.1%}, "
+          "confident-wrong {confident_wrong:.1%}, clarify {clarify:.1%}, no-match {no_match:.1%}".format(**figures))
+    assert figures["top1"] >= 0.95
+    assert figures["confident_wrong"] <= 0.01
+    assert figures["no_match"] >= 0.90
+
+
+def test_held_out_rates_meet_targets():
+    figures = rates(load_table(HELD_OUT))
+    print("\nheld-out {phrasings} phrasings ({covered} covered, {uncovered} uncovered): top-1 {top1:.1%}, "
           "confident-wrong {confident_wrong:.1%}, clarify {clarify:.1%}, no-match {no_match:.1%}".format(**figures))
     assert figures["top1"] >= 0.95
     assert figures["confident_wrong"] <= 0.01
