@@ -21,7 +21,9 @@ def get_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            # No pre-ping (a round trip on every checkout): a connection found dead raises, the
+            # callback path retries once on a fresh one, and jobs are retried by rq and the sweeper.
+            engine = create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
         _engines[url] = engine
         _makers[url] = sessionmaker(engine, expire_on_commit=False)
     return engine

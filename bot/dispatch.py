@@ -56,14 +56,15 @@ def enqueue_jobs(jobs: list[tuple[str, tuple]]) -> None:
             log.warning("could not enqueue %s%r (%s); the sweeper will", path, args, type(exc).__name__)
 
 
-def process_inbound(inbound_id: int) -> None:
+def process_inbound(inbound_id: int, channel: str | None = None, user_id: str | None = None) -> None:
     """Job: process the pending messages of this message's sender, oldest first."""
-    rt = runtime.get()
-    with session_scope(rt.config.DATABASE_URL) as s:
-        row = s.get(InboundMessage, inbound_id)
-        if row is None or row.status != "pending":
-            return
-        channel, user_id = row.channel, row.user_id
+    if channel is None or user_id is None:
+        rt = runtime.get()
+        with session_scope(rt.config.DATABASE_URL) as s:
+            row = s.get(InboundMessage, inbound_id)
+            if row is None or row.status != "pending":
+                return
+            channel, user_id = row.channel, row.user_id
     process_user(channel, user_id)
 
 

@@ -92,10 +92,14 @@ def _insert_statement(dialect: str):
             .returning(InboundMessage.id))
 
 
-def hand_to_queue(inbound_id: int) -> bool:
+def hand_to_queue(inbound_id: int, msg: dict | None = None) -> bool:
     """Enqueue processing; if the queue is down, the sweeper picks the message up later."""
+    args: tuple = (inbound_id,)
+    if msg is not None:  # the job then needs no look-up to know whose messages to process
+        _, channel, user_id = dedupe_key(msg)
+        args = (inbound_id, channel, user_id)
     try:
-        runtime.get().queue.enqueue("bot.dispatch.process_inbound", inbound_id)
+        runtime.get().queue.enqueue("bot.dispatch.process_inbound", *args)
         return True
     except Exception as exc:
         log.warning("callback: inbound %s recorded but not enqueued (%s); the sweeper will retry",

@@ -43,7 +43,7 @@ def sweep(grace: timedelta = GRACE) -> dict:
         if (channel, user_id) in seen:
             continue
         seen.add((channel, user_id))
-        rt.queue.enqueue("bot.dispatch.process_inbound", inbound_id)
+        rt.queue.enqueue("bot.dispatch.process_inbound", inbound_id, channel, user_id)
         counts["inbound"] += 1
     for channel, to_user in due:
         rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user)

@@ -60,5 +60,5 @@ def receive():
     except RejectedCallback as exc:
         return _reject(exc)
     if inbound_id is not None:
-        intake.hand_to_queue(inbound_id)
+        intake.hand_to_queue(inbound_id, msg)
     return Response("", status=200)
