@@ -68,6 +68,7 @@ def private_pg_schema(prefix: str):
         yield pg_schema_url(schema)
     finally:
         dispose_all()
+        admin.dispose()  # a drill may have restarted the server meanwhile
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()

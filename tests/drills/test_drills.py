@@ -15,7 +15,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.db import get_engine, session_scope
+from bot.db import dispose_all, get_engine, session_scope
 from bot.models import InboundMessage, Outbox, Ticket
 from bot.queue import QUEUE_NAME
 from bot.standin import callbacks
@@ -166,6 +166,7 @@ def test_postgres_restarted_under_load(stack, crypto, wecom_api, drill_config):
     _settle(drill_config, wecom_api, load, complaints, timeout=90)
     _report("postgres restarted", wecom_api, load, stack)
     _assert_once(drill_config, wecom_api, load, complaints)
+    dispose_all()  # this process's pools still hold connections to the old server
 
 
 def test_worker_killed_mid_job(stack, private_redis, crypto, wecom_api, drill_config):
