@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.tickets.words import fold, plain
+from bot.tickets.words import after_word, fold, plain
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "cadre_words.yaml"
 NUMBERED = ("whistle", "report", "wait", "dispatch", "nudge", "query")
@@ -49,21 +49,9 @@ def parse(text: str) -> CadreCommand | None:
         for w in words()[action]:
             if not p.startswith(w):
                 continue
-            rest = _after_word(folded, w)
+            rest = after_word(folded, w)
             m = re.match(r"^[\s:：,，]*#?\s*(\d{1,9})(?=\s|$|\D)", rest)
             if not m:
                 return None  # a command word without a ticket number is not a command
             return CadreCommand(action, int(m.group(1)), rest[m.end():].strip(" \t:：,，。"))
     return None
-
-
-def _after_word(folded: str, word: str) -> str:
-    """The text after ``word`` at the start of ``folded`` (spaces inside the word allowed)."""
-    i = 0
-    for ch in word:
-        while i < len(folded) and folded[i].isspace():
-            i += 1
-        if i >= len(folded) or folded[i] != ch:
-            return ""
-        i += 1
-    return folded[i:]

@@ -118,18 +118,7 @@ def import_patches(session: Session, rows: list[tuple[int, dict]]) -> ImportResu
                           lat=lat, lng=lng, radius_m=radius))
     if errors:
         raise RosterError(errors)
-    result = ImportResult()
-    for values in clean:
-        patch = session.scalar(select(Patch).where(Patch.code == values["code"]))
-        if patch is None:
-            session.add(Patch(**values))
-            result.created += 1
-        else:
-            for k, v in values.items():
-                setattr(patch, k, v)
-            result.updated += 1
-    session.flush()
-    return result
+    return _upsert(session, Patch, "code", clean)
 
 
 def import_people(session: Session, rows: list[tuple[int, dict]]) -> ImportResult:
@@ -171,15 +160,21 @@ def import_people(session: Session, rows: list[tuple[int, dict]]) -> ImportResul
                           jurisdiction=row.get("jurisdiction", "") or None))
     if errors:
         raise RosterError(errors)
+    return _upsert(session, Person, "userid", clean)
+
+
+def _upsert(session: Session, model, key: str, rows: list[dict]) -> ImportResult:
+    """Create or update ``model`` rows identified by ``key``; never duplicates."""
     result = ImportResult()
-    for values in clean:
-        person = session.scalar(select(Person).where(Person.userid == values["userid"]))
-        if person is None:
-            session.add(Person(**values))
+    column = getattr(model, key)
+    for values in rows:
+        existing = session.scalar(select(model).where(column == values[key]))
+        if existing is None:
+            session.add(model(**values))
             result.created += 1
         else:
             for k, v in values.items():
-                setattr(person, k, v)
+                setattr(existing, k, v)
             result.updated += 1
     session.flush()
     return result

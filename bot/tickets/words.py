@@ -124,7 +124,7 @@ def parse_command(text: str) -> Command | None:
         for w in words().commands[action]:
             if not squeezed.startswith(w):
                 continue
-            rest = _after_word(folded, w)
+            rest = after_word(folded, w)
             m = re.match(r"^[\s:：,，]*#\s*(\d{1,9})|^[\s:：,，]*(\d{1,9})(?=\s|$|[^\d])", rest)
             number = None
             if m:
@@ -137,7 +137,7 @@ def parse_command(text: str) -> Command | None:
     return None
 
 
-def _after_word(folded: str, word: str) -> str:
+def after_word(folded: str, word: str) -> str:
     """The text after ``word`` at the start of ``folded`` (spaces inside the word allowed)."""
     i = 0
     for ch in word:
