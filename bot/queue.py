@@ -34,7 +34,7 @@ class RQQueue:
 
         self.q = Queue(QUEUE_NAME, connection=redis)
         self.redis = redis
-        self.options = {"retry": Retry(max=3, interval=[2, 10, 30]), "result_ttl": 60,
+        self.options = {"retry": Retry(max=3, interval=[2, 10, 30]), "result_ttl": 0,
                             "failure_ttl": 7 * 24 * 3600, "job_timeout": 120}
 
     def enqueue(self, func: str, *args, job_id: str | None = None, delay: float = 0) -> None:
