@@ -43,6 +43,18 @@ def _reroute(msg: Message, ctx) -> None:
     route(msg, ctx)
 
 
+
+def changeable_ticket(ctx, number: int, refusal: str = "tickets.not_allowed"):
+    """Ticket ``#number`` if the sender may change it; otherwise say why and return None."""
+    ticket = service.find(ctx.session, number)
+    if ticket is None:
+        ctx.reply(ctx.t("tickets.not_found", number=number))
+        return None
+    if not service.may_change(ticket, ctx.person):
+        ctx.reply(ctx.t(refusal, number=ticket.number))
+        return None
+    return ticket
+
 class TicketCommands(Handler):
     """接单 / 办结 / 退单 by text or card button, 我的工单, 查询 #n."""
 
@@ -94,12 +106,8 @@ class TicketCommands(Handler):
                 ctx.reply(ctx.t("tickets.which_ticket", list=lines))
                 return
             cmd = Command(cmd.action, held[0].number, cmd.note)
-        ticket = service.find(ctx.session, cmd.number)
+        ticket = changeable_ticket(ctx, cmd.number)
         if ticket is None:
-            ctx.reply(ctx.t("tickets.not_found", number=cmd.number))
-            return
-        if not service.may_change(ticket, ctx.person):
-            ctx.reply(ctx.t("tickets.not_allowed", number=ticket.number))
             return
         if cmd.action == "resolve" and not cmd.note:
             self._ask_note(ctx, ticket.number)
@@ -128,12 +136,8 @@ class TicketCommands(Handler):
             ctx.state.clear()
 
     def _ask_note(self, ctx, number: int) -> None:
-        ticket = service.find(ctx.session, number)
+        ticket = changeable_ticket(ctx, number)
         if ticket is None:
-            ctx.reply(ctx.t("tickets.not_found", number=number))
-            return
-        if not service.may_change(ticket, ctx.person):
-            ctx.reply(ctx.t("tickets.not_allowed", number=number))
             return
         ctx.state.set("ticket_note", {"number": number}, ttl=PICK_TTL, expiry_text=None)
         ctx.reply(ctx.t("tickets.ask_resolve_note", number=number))

@@ -9,7 +9,7 @@ from bot.models import Ticket
 from bot.tickets import routing, service, states
 from bot.tickets.service import SYSTEM, TicketError
 from handlers.base import Handler, Message
-from handlers.tickets import send_notices
+from handlers.tickets import changeable_ticket, send_notices
 
 ANSWER_TYPES = ("text", "image")
 
@@ -27,12 +27,8 @@ class AskResident(Handler):
 
     def handle(self, msg: Message, ctx) -> None:
         cmd = cadre_words.parse(msg.text)
-        ticket = service.find(ctx.session, cmd.number)
+        ticket = changeable_ticket(ctx, cmd.number, refusal="cadre.wait_not_allowed")
         if ticket is None:
-            ctx.reply(ctx.t("tickets.not_found", number=cmd.number))
-            return
-        if not service.may_change(ticket, ctx.person):
-            ctx.reply(ctx.t("cadre.wait_not_allowed", number=ticket.number))
             return
         if not cmd.rest:
             ctx.reply(ctx.t("cadre.wait_need_question", number=ticket.number))
