@@ -91,6 +91,19 @@ def _float(value: str, column: str, n: int, errors: list[str]) -> float | None:
         return None
 
 
+def _check_row(n: int, row: dict, required: tuple[str, ...], key: str, seen: dict[str, int],
+               errors: list[str]) -> str:
+    """Report empty required cells and a repeated key in row ``n``; return the row's key."""
+    for col in required:
+        if not row.get(col):
+            errors.append(f"第{n}行: {col} 不能为空")
+    value = row.get(key, "")
+    if value in seen:
+        errors.append(f"第{n}行: {key} {value} 与第{seen[value]}行重复")
+    seen[value] = n
+    return value
+
+
 def import_patches(session: Session, rows: list[tuple[int, dict]]) -> ImportResult:
     """Validate every row, then create or update patches by ``code``."""
     errors = _check_header(rows, PATCH_REQUIRED)
@@ -99,13 +112,7 @@ def import_patches(session: Session, rows: list[tuple[int, dict]]) -> ImportResu
     seen: dict[str, int] = {}
     clean = []
     for n, row in rows:
-        for col in PATCH_REQUIRED:
-            if not row.get(col):
-                errors.append(f"第{n}行: {col} 不能为空")
-        code = row.get("code", "")
-        if code in seen:
-            errors.append(f"第{n}行: code {code} 与第{seen[code]}行重复")
-        seen[code] = n
+        code = _check_row(n, row, PATCH_REQUIRED, "code", seen, errors)
         lat = _float(row.get("lat", ""), "lat", n, errors)
         lng = _float(row.get("lng", ""), "lng", n, errors)
         radius = _float(row.get("radius_m", ""), "radius_m", n, errors)
@@ -130,13 +137,7 @@ def import_people(session: Session, rows: list[tuple[int, dict]]) -> ImportResul
     seen: dict[str, int] = {}
     clean = []
     for n, row in rows:
-        for col in PEOPLE_REQUIRED:
-            if not row.get(col):
-                errors.append(f"第{n}行: {col} 不能为空")
-        userid = row.get("userid", "")
-        if userid in seen:
-            errors.append(f"第{n}行: userid {userid} 与第{seen[userid]}行重复")
-        seen[userid] = n
+        userid = _check_row(n, row, PEOPLE_REQUIRED, "userid", seen, errors)
         role = row.get("role", "")
         if role and role not in ROLES:
             errors.append(f"第{n}行: role {role!r} 不是 {', '.join(ROLES)} 之一")
