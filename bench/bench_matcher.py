@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from knowledge.matcher import default_matcher
+from knowledge.matcher import default_matcher  # noqa: E402  (after the path insert)
 
 TABLE = ROOT / "tests" / "data" / "phrasings.csv"
 

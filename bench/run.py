@@ -205,7 +205,7 @@ def main() -> None:
                        concurrency=args.concurrency)
         started = time.time()
         worker = procs.start([PY, "worker.py", str(args.workers)], env, logs / "worker.log")
-        drained = answer_latency(backlog["records"], sport, 300)
+        answer_latency(backlog["records"], sport, 300)
         arrivals = stand_in_stats(sport)["arrivals"]
         times = [min(arrivals[r["user"]]) for r in backlog["records"] if r["user"] in arrivals]
         span_s = max(times) - min(times)

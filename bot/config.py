@@ -90,8 +90,9 @@ class Config:
             raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
         if self.REDIS_URL and not re.match(r"^rediss?://", self.REDIS_URL):
             raise ConfigError(f"REDIS_URL must start with redis:// or rediss://, got {self.REDIS_URL!r}")
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.QINGCHE_DIGEST_TIME):
-            raise ConfigError("QINGCHE_DIGEST_TIME must be HH:MM (China time), e.g. 08:00")
+        if self.QINGCHE_DIGEST_TIME != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d",
+                                                                  self.QINGCHE_DIGEST_TIME):
+            raise ConfigError("QINGCHE_DIGEST_TIME must be HH:MM (China time), e.g. 08:00, or off")
 
 
 def check_aes_key(key: str) -> bytes:

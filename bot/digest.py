@@ -4,6 +4,7 @@ need attention and the questions the catalogue could not answer — one markdown
 ``send_due`` is a sweep step: from ``QINGCHE_DIGEST_TIME`` (China time) on, each cadre with a
 jurisdiction gets today's digest once (a ``DigestSent`` row, unique per cadre and day, written in
 the same transaction as the outbox row). A worker that was down at that time catches up later.
+``QINGCHE_DIGEST_TIME=off`` sends none.
 """
 from __future__ import annotations
 
@@ -96,7 +97,9 @@ def compose(session: Session, cadre: Person, now: datetime) -> str:
 
 
 def due_day(now: datetime, digest_time: str) -> date | None:
-    """Today's China date if the digest time has come, else None."""
+    """Today's China date if the digest time has come, else None (always None when it is ``off``)."""
+    if digest_time == "off":
+        return None
     local = to_local(now)
     hour, minute = (int(x) for x in digest_time.split(":"))
     return local.date() if (local.hour, local.minute) >= (hour, minute) else None

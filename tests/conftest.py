@@ -118,7 +118,10 @@ def config(db_url, redis_conn, standin_server) -> Config:
     return Config.from_env(env={}, WECOM_CORP_ID=CORP_ID, WECOM_AGENT_ID="1000002", WECOM_SECRET=SECRET,
                            WECOM_KF_SECRET=KF_SECRET, WECOM_TOKEN=TOKEN, WECOM_AES_KEY=AES_KEY,
                            WECOM_API_BASE=standin_server.base_url, DATABASE_URL=db_url, REDIS_URL=REDIS_URL,
-                           LOG_LEVEL=os.environ.get("QINGCHE_TEST_LOG_LEVEL", "WARNING"))
+                           LOG_LEVEL=os.environ.get("QINGCHE_TEST_LOG_LEVEL", "WARNING"),
+                           # Off, or every sweep after 08:00 China time would push a digest into the
+                           # test's messages; the digest tests turn it on with their own clock.
+                           QINGCHE_DIGEST_TIME="off")
 
 
 @pytest.fixture
@@ -249,7 +252,8 @@ def config_env(config: Config) -> dict:
     """The environment a separate worker process needs to run with ``config``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "QINGCHE_", "DATABASE_", "REDIS_"))}
     for name in ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_KF_SECRET", "WECOM_TOKEN",
-                 "WECOM_AES_KEY", "WECOM_API_BASE", "DATABASE_URL", "REDIS_URL", "QINGCHE_SLA_FILE"):
+                 "WECOM_AES_KEY", "WECOM_API_BASE", "DATABASE_URL", "REDIS_URL", "QINGCHE_SLA_FILE",
+                 "QINGCHE_DIGEST_TIME"):
         value = getattr(config, name)
         if value:
             env[name] = str(value)

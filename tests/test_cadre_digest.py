@@ -107,6 +107,7 @@ def test_digest_numbers_equal_the_fixture(app, config):
 
 
 def test_digest_is_sent_once_per_cadre_per_day(app, config, wecom, wecom_api):
+    config.QINGCHE_DIGEST_TIME = "08:00"
     _fixture(config)
     assert digest.send_due(datetime(2024, 5, 1, 23, 59)) == 0          # 07:59 China time: not yet
     assert digest.send_due(NOW) == 8                                    # every cadre with a jurisdiction
@@ -116,6 +117,13 @@ def test_digest_is_sent_once_per_cadre_per_day(app, config, wecom, wecom_api):
     assert len(pushes) == 1 and "响应率 60.0%" in pushes[0]["markdown"]["content"]
     with session_scope(config.DATABASE_URL) as s:
         assert len(s.scalars(select(DigestSent)).all()) == 8
+
+
+def test_digest_time_off_sends_none(app, config):
+    config.QINGCHE_DIGEST_TIME = "off"
+    _fixture(config)
+    assert digest.send_due(NOW) == 0
+    assert digest.due_day(NOW, "08:00") is not None and digest.due_day(NOW, "off") is None
 
 
 def test_report_opens_in_a_spreadsheet_with_the_same_numbers(app, config, tmp_path):

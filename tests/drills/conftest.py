@@ -203,7 +203,7 @@ class Load(threading.Thread):
 
     def _one(self, user: str) -> None:
         xml = callbacks.text_xml(CORP_ID, user, "你好")
-        for attempt in range(3):
+        for _attempt in range(3):
             body, params = self.crypto.build_post(xml, callbacks.new_nonce())
             try:
                 status = requests.post(self.url, params=params, data=body, timeout=10,
