@@ -4,7 +4,7 @@
     python -m bench.run --quick        # shorter runs, for a smoke test
 
 Starts, each as its own process on 127.0.0.1: the WeCom API stand-in (bench.standin_server),
-gunicorn with 2 sync workers for the baseline and then for Qingche (``bot.wsgi:app``, as the Procfile), and
+gunicorn with 2 workers of 4 threads for the baseline and then for Qingche (``bot.wsgi:app``, as the Procfile), and
 ``python worker.py 2``; PostgreSQL database ``qingche_bench`` and Redis database 12 are reset
 first. The load generator (bench.load) runs as a separate process for each measurement.
 """
@@ -58,6 +58,21 @@ class Procs:
             self.stop(proc)
 
 
+def _create_database(url: str) -> None:
+    """Create the benchmark database on a server that does not have it yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database}) is None:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
 def reset_stores() -> None:
     """Empty the benchmark database (schema from the models, sample roster) and Redis database."""
     import redis
@@ -67,6 +82,7 @@ def reset_stores() -> None:
     from bot.models import Base
     from bot.roster import load_sample
 
+    _create_database(DB_URL)
     engine = get_engine(DB_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -160,12 +176,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per web worker (gthread)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per web worker (as the Procfile)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ack-rate", type=float, default=200)
     parser.add_argument("--answer-rate", type=float, default=50)
     parser.add_argument("--concurrency", type=int, default=8, help="closed-loop sender threads")
     parser.add_argument("--backlog", type=int, default=600, help="messages drained to measure worker capacity")
+    parser.add_argument("--ack-only", action="store_true",
+                        help="only the acknowledgement figures against the baseline (steps 1 and 2)")
     parser.add_argument("--logs", default=str(ROOT / "bench" / "logs"))
     args = parser.parse_args()
     span = 4 if args.quick else 15
@@ -198,6 +216,11 @@ def main() -> None:
         load(wport, mode="closed", duration=2, concurrency=args.concurrency)  # warm-up
         results["ack_closed"] = load(wport, mode="closed", duration=span, concurrency=args.concurrency)["summary"]
         results["ack_open"] = load(wport, mode="open", rate=args.ack_rate, duration=span, concurrency=32)["summary"]
+        results["ratio_closed"] = round(results["ack_closed"]["throughput"]
+                                        / results["baseline_closed"]["throughput"], 3)
+        if args.ack_only:
+            results["web_memory"] = web_memory(web)
+            return
         settle_backlog()
 
         # 3. worker capacity: a backlog recorded first, then drained by the workers
@@ -224,11 +247,9 @@ def main() -> None:
                                                 concurrency=32)["summary"]
         results["web_memory"] = web_memory(web)
         results["worker_memory"] = worker_memory(worker)
-        results["ratio_closed"] = round(results["ack_closed"]["throughput"]
-                                        / results["baseline_closed"]["throughput"], 3)
     finally:
         procs.stop_all()
-    print(json.dumps(results, indent=2, ensure_ascii=False))
+        print(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker] = {}
+_autocommit: dict[str, Engine] = {}
 
 
 def get_engine(url: str) -> Engine:
@@ -26,6 +27,14 @@ def get_engine(url: str) -> Engine:
             engine = create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
         _engines[url] = engine
         _makers[url] = sessionmaker(engine, expire_on_commit=False)
+    return engine
+
+
+def get_autocommit_engine(url: str) -> Engine:
+    """The engine for ``url`` in autocommit mode (each statement commits itself), same pool."""
+    engine = _autocommit.get(url)
+    if engine is None:
+        engine = _autocommit[url] = get_engine(url).execution_options(isolation_level="AUTOCOMMIT")
     return engine
 
 
@@ -75,6 +84,7 @@ def dispose_all() -> None:
         engine.dispose()
     _engines.clear()
     _makers.clear()
+    _autocommit.clear()
 
 
 def is_unique_violation(exc: Exception) -> bool:

@@ -1,14 +1,17 @@
-"""Record an accepted callback message exactly once and hand it to the queue."""
+"""Record each accepted callback message exactly once and hand it to the queue."""
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from bot import runtime
-from bot.db import get_engine, is_unique_violation
+from bot.db import get_autocommit_engine, get_engine
 from bot.errors import RejectedCallback
+from bot.groupcommit import GroupCommit
 from bot.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -54,32 +57,62 @@ def dedupe_key(msg: dict) -> tuple[str, str, str]:
     return key[:200], "app", sender
 
 
-def record(msg: dict) -> int | None:
-    """Store the message; return its id, or None if it is a repeat already recorded.
+class Entry(NamedTuple):
+    """An accepted message, ready to record: its dedupe key, channel, sender and row values."""
+    key: str
+    channel: str
+    user_id: str
+    values: dict
 
-    One INSERT ... ON CONFLICT DO NOTHING RETURNING id in its own transaction: no ORM unit of
-    work on the hot path, and a repeat costs no error. A connection found dead (the database
-    restarted) is retried once on a fresh one.
-    """
-    rt = runtime.get()
+
+def entry(msg: dict) -> Entry:
+    """Check ``msg`` and build its row (raises ``RejectedCallback`` for what WeCom never sends)."""
     key, channel, user_id = dedupe_key(msg)
-    engine = get_engine(rt.config.DATABASE_URL)
-    values = {"dedupe_key": key, "channel": channel, "user_id": user_id,
-              "msg_type": msg.get("MsgType") or "", "payload": msg}
+    return Entry(key, channel, user_id, {"dedupe_key": key, "channel": channel, "user_id": user_id,
+                                         "msg_type": msg.get("MsgType") or "", "payload": msg})
+
+
+def accept(msg: dict) -> int | None:
+    """Record ``msg`` durably and hand it to the queue; its id, or None for a repeat.
+
+    Callbacks arriving together in one web process (gunicorn threads) are recorded by one INSERT
+    and enqueued in one Redis round trip (``bot.groupcommit``); each still returns only once its
+    own row is committed, so nothing is acknowledged before it is stored.
+    """
+    return _group.submit(entry(msg))
+
+
+def record_many(entries: Sequence[Entry]) -> list[int | None]:
+    """Store the messages; for each, its new id, or None if it is a repeat already recorded (or
+    repeated earlier in ``entries``).
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING for the lot: no ORM unit of work on the hot
+    path, and a repeat costs no error. On PostgreSQL it runs in autocommit mode, so the statement
+    commits itself (durably: synchronous_commit stays on) in one round trip instead of BEGIN,
+    INSERT, COMMIT. A connection found dead (the database restarted) is retried once on a fresh one.
+    """
+    url = runtime.get().config.DATABASE_URL
+    engine = get_engine(url)
+    statement = _insert_statement(engine.dialect.name)
+    rows = [e.values for e in entries]
     for attempt in (1, 2):
         try:
-            with engine.begin() as conn:
-                inbound_id = conn.execute(_insert_statement(engine.dialect.name), values).scalar()
+            if engine.dialect.name == "postgresql":
+                with get_autocommit_engine(url).connect() as conn:
+                    stored = conn.execute(statement, rows).all()
+            else:  # SQLite takes its write lock in BEGIN IMMEDIATE (bot.db); keep the transaction
+                with engine.begin() as conn:
+                    stored = conn.execute(statement, rows).all()
             break
         except DBAPIError as exc:
-            if isinstance(exc, IntegrityError) and is_unique_violation(exc):
-                inbound_id = None
-                break
             if attempt == 2 or not exc.connection_invalidated:
                 raise
-    if inbound_id is None:
-        log.info("callback: repeat of %s ignored", key.split(":")[0])
-    return inbound_id
+    ids = {key: inbound_id for inbound_id, key in stored}
+    out = [ids.pop(e.key, None) for e in entries]
+    for e, inbound_id in zip(entries, out, strict=True):
+        if inbound_id is None:
+            log.info("callback: repeat of %s ignored", e.key.split(":")[0])
+    return out
 
 
 @functools.cache
@@ -89,19 +122,28 @@ def _insert_statement(dialect: str):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return (insert(InboundMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(InboundMessage.id))
+            .returning(InboundMessage.id, InboundMessage.dedupe_key))
 
 
-def hand_to_queue(inbound_id: int, msg: dict | None = None) -> bool:
-    """Enqueue processing; if the queue is down, the sweeper picks the message up later."""
-    args: tuple = (inbound_id,)
-    if msg is not None:  # the job then needs no look-up to know whose messages to process
-        _, channel, user_id = dedupe_key(msg)
-        args = (inbound_id, channel, user_id)
+def hand_to_queue(jobs: Sequence[tuple[int, Entry]]) -> bool:
+    """Enqueue processing of each (id, entry); if the queue is down, the sweeper picks them up later."""
+    if not jobs:
+        return True
     try:
-        runtime.get().queue.enqueue("bot.dispatch.process_inbound", *args)
+        # The job is told whose messages to process, so it needs no look-up.
+        runtime.get().queue.enqueue_many("bot.dispatch.process_inbound",
+                                         [(inbound_id, e.channel, e.user_id) for inbound_id, e in jobs])
         return True
     except Exception as exc:
-        log.warning("callback: inbound %s recorded but not enqueued (%s); the sweeper will retry",
-                    inbound_id, type(exc).__name__)
+        log.warning("callback: %s inbound recorded but not enqueued (%s); the sweeper will retry",
+                    len(jobs), type(exc).__name__)
         return False
+
+
+def _record_and_enqueue(entries: Sequence[Entry]) -> list[int | None]:
+    ids = record_many(entries)
+    hand_to_queue([(inbound_id, e) for inbound_id, e in zip(ids, entries, strict=True) if inbound_id is not None])
+    return ids
+
+
+_group = GroupCommit(_record_and_enqueue)

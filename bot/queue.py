@@ -48,6 +48,13 @@ class RQQueue:
                            **self.options)
             pipe.execute()
 
+    def enqueue_many(self, func: str, calls: list[tuple]) -> None:
+        """Enqueue ``func(*args)`` for each args in ``calls``, in one MULTI/EXEC round trip."""
+        with self.redis.pipeline() as pipe:
+            for args in calls:
+                self.q.enqueue(func, *args, pipeline=pipe, at_front=func in FRONT_OF_QUEUE, **self.options)
+            pipe.execute()
+
     def close(self) -> None:
         pass
 
@@ -70,6 +77,11 @@ class InlineQueue:
             self._seq += 1
             heapq.heappush(self._heap, (time.monotonic() + max(delay, 0), self._seq, func, args))
             self._cv.notify()
+
+    def enqueue_many(self, func: str, calls: list[tuple]) -> None:
+        """Run ``func(*args)`` for each args in ``calls``, in order."""
+        for args in calls:
+            self.enqueue(func, *args)
 
     def _run(self) -> None:
         while True:

@@ -56,9 +56,7 @@ def receive():
     try:
         msg = _crypto().decrypt_post(body, args.get("msg_signature", ""), args.get("timestamp", ""),
                                      args.get("nonce", ""))
-        inbound_id = intake.record(msg)
+        intake.accept(msg)
     except RejectedCallback as exc:
         return _reject(exc)
-    if inbound_id is not None:
-        intake.hand_to_queue(inbound_id, msg)
     return Response("", status=200)

@@ -64,3 +64,31 @@ def test_same_callback_from_many_threads_has_one_effect(kind, live_url, crypto, 
     wecom.run()
     assert len(wecom_api.texts_to("chenayi")) == 1
     assert wecom_api.duplicates == []
+
+
+def test_different_callbacks_together_are_each_recorded_and_answered_once(live_url, crypto, config, wecom,
+                                                                          wecom_api):
+    # Arriving together, they share INSERTs (bot.groupcommit); repeats inside one batch still count once.
+    users = [f"resident{i}" for i in range(THREADS)]
+    posts = []
+    for i, user in enumerate(users):
+        xml = callbacks.text_xml(CORP_ID, user, "你好", msg_id=500000 + i)
+        posts += [crypto.build_post(xml, callbacks.new_nonce()) for _ in range(2)]
+    barrier = threading.Barrier(len(posts))
+    statuses: list[int] = []
+
+    def post(body, params):
+        barrier.wait()
+        statuses.append(requests.post(live_url, params=params, data=body, timeout=30).status_code)
+
+    threads = [threading.Thread(target=post, args=p) for p in posts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert statuses == [200] * len(posts)
+    assert _inbound(config) == THREADS
+    assert wecom.queued_jobs() == THREADS
+    wecom.run()
+    assert all(len(wecom_api.texts_to(user)) == 1 for user in users)
+    assert wecom_api.duplicates == []
