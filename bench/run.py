@@ -184,6 +184,8 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=600, help="messages drained to measure worker capacity")
     parser.add_argument("--ack-only", action="store_true",
                         help="only the acknowledgement figures against the baseline (steps 1 and 2)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor apps (baseline + one Redis RPUSH / one INSERT / both)")
     parser.add_argument("--logs", default=str(ROOT / "bench" / "logs"))
     args = parser.parse_args()
     span = 4 if args.quick else 15
@@ -222,6 +224,19 @@ def main() -> None:
             results["web_memory"] = web_memory(web)
             return
         settle_backlog()
+
+        # 2b. the floor: the baseline plus only the durable work, with the bare drivers
+        if not args.no_floor:
+            for step in ("rpush", "insert", "both"):
+                fport = free_port()
+                floor = gunicorn(procs, "bench.floor_app:app", fport, {**env, "FLOOR_STEP": step}, logs,
+                                 args.web_workers, args.threads)
+                load(fport, mode="closed", duration=2, concurrency=args.concurrency)  # warm-up
+                summary = load(fport, mode="closed", duration=span, concurrency=args.concurrency)["summary"]
+                summary["ratio"] = round(summary["throughput"] / results["baseline_closed"]["throughput"], 3)
+                results[f"floor_{step}_closed"] = summary
+                procs.stop(floor)
+            settle_backlog()
 
         # 3. worker capacity: a backlog recorded first, then drained by the workers
         backlog = load(wport, mode="closed", kind="cert", duration=30, count=args.backlog,

@@ -39,6 +39,7 @@ class Config:
     REDIS_URL: str = ""
     QINGCHE_SLA_FILE: str = ""
     QINGCHE_DIGEST_TIME: str = "08:00"
+    QINGCHE_INBOUND_DAYS: int = 90
     MAX_CALLBACK_BYTES: int = 64 * 1024
     LOG_LEVEL: str = "INFO"
     extra: dict = field(default_factory=dict)
@@ -93,6 +94,9 @@ class Config:
         if self.QINGCHE_DIGEST_TIME != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d",
                                                                   self.QINGCHE_DIGEST_TIME):
             raise ConfigError("QINGCHE_DIGEST_TIME must be HH:MM (China time), e.g. 08:00, or off")
+        if self.QINGCHE_INBOUND_DAYS < 7:
+            raise ConfigError("QINGCHE_INBOUND_DAYS must be at least 7 (WeCom and 微信客服 repeat messages "
+                              f"for days), got {self.QINGCHE_INBOUND_DAYS}")
 
 
 def check_aes_key(key: str) -> bytes:

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 GRACE = timedelta(seconds=15)   # leave fresh rows to the job that was enqueued for them
 # Dotted paths of further periodic checks (deadlines, digests); each takes no arguments.
-SWEEPS: list[str] = ["bot.escalation.check_deadlines", "bot.alerts.flush_due", "bot.digest.send_due"]
+SWEEPS: list[str] = ["bot.escalation.check_deadlines", "bot.alerts.flush_due", "bot.digest.send_due",
+                     "bot.retention.prune_due"]
 
 
 def sweep(grace: timedelta = GRACE) -> dict:

@@ -28,6 +28,8 @@ def test_good_settings_and_defaults():
     ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
     ("REDIS_URL", "localhost:6379", "REDIS_URL"),
     ("QINGCHE_DIGEST_TIME", "8点", "QINGCHE_DIGEST_TIME"),
+    ("QINGCHE_INBOUND_DAYS", "3", "QINGCHE_INBOUND_DAYS"),
+    ("QINGCHE_INBOUND_DAYS", "三个月", "QINGCHE_INBOUND_DAYS"),
 ])
 def test_malformed_setting_is_named(name, value, fragment):
     with pytest.raises(ConfigError) as exc:
