@@ -27,6 +27,9 @@ MAX_ATTEMPTS = 12
 DUPLICATE_CHECK_SECONDS = 300  # covers a resend after a crash; a repeat of the same text within 5 minutes adds nothing
 
 
+CARD_UPDATE = "card_update"   # an outbox row that updates a clicked card instead of sending a message
+
+
 def retry_delay(attempts: int) -> float:
     """Seconds before the next try after ``attempts`` failures: 5 s doubling to 30 min."""
     return float(min(5 * 2 ** max(attempts - 1, 0), 1800))
@@ -34,6 +37,8 @@ def retry_delay(attempts: int) -> float:
 
 def send_app(rt, row: Outbox) -> str:
     """Send one app message through ``message/send``; return WeCom's msgid."""
+    if row.msgtype == CARD_UPDATE:
+        return update_card(rt, row)
     payload = {
         "touser": row.to_user,
         "msgtype": row.msgtype,
@@ -46,6 +51,16 @@ def send_app(rt, row: Outbox) -> str:
     if data.get("invaliduser"):
         raise WeComError(81013, f"invalid user {data.get('invaliduser')}")
     return str(data.get("msgid", ""))
+
+
+def update_card(rt, row: Outbox) -> str:
+    """Update a clicked template card through ``message/update_template_card`` (its body holds the
+    click's single-use ``response_code`` and either ``button.replace_name`` or a new ``template_card``)."""
+    payload = {"userids": [row.to_user], "agentid": int(rt.config.WECOM_AGENT_ID or 0), **row.body}
+    data = rt.wecom.call("message/update_template_card", payload)
+    if data.get("invaliduser"):
+        raise WeComError(81013, f"invalid user {data.get('invaliduser')}")
+    return ""
 
 
 # channel -> sender (a dotted path is imported on first use: the 微信客服 sender imports this module)

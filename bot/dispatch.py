@@ -41,7 +41,7 @@ def to_message(row: InboundMessage) -> Message:
         inbound_id=row.id, channel=row.channel, user_id=row.user_id, msg_type=msg_type,
         text=_str("Content"), event=_str("Event").lower(), event_key=_str("EventKey"),
         media_id=_str("MediaId"), pic_url=_str("PicUrl"), lat=_float("Location_X"), lng=_float("Location_Y"),
-        label=_str("Label"), task_id=_str("TaskId"), open_kfid=_str("OpenKfId"),
+        label=_str("Label"), task_id=_str("TaskId"), response_code=_str("ResponseCode"), open_kfid=_str("OpenKfId"),
         raw=p,
     )
 

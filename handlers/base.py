@@ -30,6 +30,7 @@ class Message:
     lng: float | None = None
     label: str = ""         # location label
     task_id: str = ""       # template card task id
+    response_code: str = "" # template card click: lets us update that card once (72 h)
     open_kfid: str = ""     # kf channel: the customer-service account
     raw: dict[str, Any] = field(default_factory=dict)
 

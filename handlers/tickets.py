@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.delivery import CARD_UPDATE
 from bot.tickets import service
 from bot.tickets.service import Notice, TicketError
 from bot.tickets.words import Command, fold, parse_command, parse_rating
@@ -16,6 +17,7 @@ CHANGE_ACTIONS = ("acknowledge", "resolve", "return")
 EVIDENCE_TTL = timedelta(minutes=15)
 PICK_TTL = timedelta(minutes=15)
 CARD_EVENTS = {"template_card_event", "taskcard_click"}
+
 
 
 def send_notices(ctx, notices: list[Notice]) -> None:
@@ -33,6 +35,20 @@ def send_notices(ctx, notices: list[Notice]) -> None:
 def _card_command(msg: Message) -> Command | None:
     m = re.fullmatch(r"ticket:(acknowledge|resolve):(\d+)", msg.event_key or "")
     return Command(m.group(1), int(m.group(2)), "") if m else None
+
+
+def _update_card(ctx, number: int, card: tuple[str, str] | None) -> None:
+    """Make the clicked ticket card (``card`` = response code, task id) show where ticket #number stands."""
+    ticket = service.find(ctx.session, number) if card else None
+    if ticket is not None:
+        update = service.card_update(ctx.session, ticket, ctx.user_id, *card)
+        if update:
+            _queue_card_update(ctx, update)
+
+
+def _queue_card_update(ctx, update: dict) -> None:
+    # Through the outbox, after the replies: in order, retried, once per response code.
+    ctx.send_message(ctx.user_id, CARD_UPDATE, update, dedupe_key=f"card:{update['response_code']}"[:200])
 
 
 def _reroute(msg: Message, ctx) -> None:
@@ -74,10 +90,17 @@ class TicketCommands(Handler):
     def handle(self, msg: Message, ctx) -> None:
         if msg.msg_type == "event":
             cmd = _card_command(msg)
+            card = (msg.response_code, msg.task_id) if msg.response_code else None
             if cmd.action == "resolve":
-                self._ask_note(ctx, cmd.number)
+                ticket = service.find(ctx.session, cmd.number)
+                update = card and ticket and service.card_update(ctx.session, ticket, ctx.user_id, *card)
+                if update and "button" in update:  # nothing left to do on this card: say so on it
+                    _queue_card_update(ctx, update)
+                    card = None
+                self._ask_note(ctx, cmd.number, card)
             else:
                 self._change(ctx, cmd)
+                _update_card(ctx, cmd.number, card)
             return
         cmd = parse_command(msg.text)
         if cmd.action == "mine":
@@ -135,11 +158,14 @@ class TicketCommands(Handler):
         elif ctx.state.get() is not None and ctx.state.get().name in self.states:
             ctx.state.clear()
 
-    def _ask_note(self, ctx, number: int) -> None:
+    def _ask_note(self, ctx, number: int, card: tuple[str, str] | None = None) -> None:
         ticket = changeable_ticket(ctx, number)
         if ticket is None:
             return
-        ctx.state.set("ticket_note", {"number": number}, ttl=PICK_TTL, expiry_text=None)
+        data = {"number": number}
+        if card:  # the clicked card is updated once the note has resolved the ticket
+            data["card"] = list(card)
+        ctx.state.set("ticket_note", data, ttl=PICK_TTL, expiry_text=None)
         ctx.reply(ctx.t("tickets.ask_resolve_note", number=number))
 
     def continue_conversation(self, msg: Message, ctx) -> None:
@@ -170,6 +196,8 @@ class TicketCommands(Handler):
         if state.name == "ticket_note":
             ctx.state.clear()
             self._change(ctx, Command("resolve", data["number"], msg.text.strip()))
+            if data.get("card"):
+                _update_card(ctx, data["number"], tuple(data["card"]))
 
     # --- reading -----------------------------------------------------------------------------
     def _mine(self, ctx) -> None:

@@ -59,3 +59,24 @@ def test_demo_chat_round_trip(demo_server):
     assert chat[0] == {"from": "me", "text": "你好", "at": chat[0]["at"]}
     assert "轻车" in chat[1]["text"]
     assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+
+
+def test_demo_card_click_redraws_the_card(demo_server):
+    base = demo_server
+
+    def say(userid, text, replies):
+        requests.post(f"{base}/sim/send", json={"userid": userid, "type": "text", "text": text}, timeout=10)
+        return _wait_for_reply(base, userid, replies)
+
+    say("chenayi", "楼下路灯坏了三天了", 1)
+    say("chenayi", "1", 2)
+    say("chenayi", "没有", 3)
+    say("chenayi", "确认", 4)
+    chat = _wait_for_reply(base, "liang.wg", 2)
+    [card] = [m["card"] for m in chat if m.get("msgtype") == "template_card"]
+    accept = card["button_list"][0]
+    requests.post(f"{base}/sim/send", json={"userid": "liang.wg", "type": "click", "key": accept["key"],
+                                            "task_id": card["task_id"], "label": accept["text"]}, timeout=10)
+    chat = _wait_for_reply(base, "liang.wg", 4)
+    redrawn = [m["card"] for m in chat if m.get("msgtype") == "template_card"][-1]
+    assert [b["text"] for b in redrawn["button_list"]] == ["办结"]

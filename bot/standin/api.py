@@ -33,6 +33,7 @@ class StandInState:
         self.media: dict[str, bytes] = {}
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
         self.kf_sent: list[dict] = []
+        self.card_updates: list[dict] = []       # message/update_template_card payloads
         self.expire_tokens = False
         self._ids = itertools.count(1)
         self._recent: dict[tuple, float] = {}
@@ -72,6 +73,7 @@ class StandInState:
             self.faults.clear()
             self.kf_messages.clear()
             self.kf_sent.clear()
+            self.card_updates.clear()
             self._recent.clear()
             self.tokens.clear()
             self.token_requests = 0
@@ -146,6 +148,22 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
                 payload["_at"] = now
                 state.sent.append(payload)
         return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    @bp.post("/message/update_template_card")
+    def update_template_card():
+        fault = _fault("message/update_template_card")
+        if fault is not None:
+            return fault
+        secret, error = _auth()
+        if error is not None:
+            return error
+        payload = request.get_json(force=True, silent=True) or {}
+        if not payload.get("response_code") or not ("button" in payload or "template_card" in payload):
+            return jsonify({"errcode": 40058, "errmsg": "response_code and button or template_card required"})
+        with state.lock:
+            state.calls.append({"path": "message/update_template_card", "payload": payload})
+            state.card_updates.append({**payload, "_at": time.time()})
+        return jsonify({"errcode": 0, "errmsg": "ok", "invaliduser": []})
 
     @bp.get("/media/get")
     def media_get():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -76,6 +77,7 @@ def send():
     elif kind == "click":
         xml = callbacks.event_xml(corp, userid, "template_card_event", EventKey=str(data.get("key", "")),
                                   TaskId=str(data.get("task_id", "")), CardType="button_interaction",
+                                  ResponseCode=f"sim-rc-{uuid.uuid4().hex}",
                                   agent_id=agent)
         shown = f"[点击] {data.get('label', data.get('key', ''))}"
     else:
@@ -102,6 +104,11 @@ def messages():
                    "card": p.get("template_card"), "kf": p.get("_kf", False)}
                   for p in state.sent + state.kf_sent
                   if userid in str(p.get("touser", "")).split("|")]
+        # A clicked card that WeCom would redraw in place is shown again, as it now looks.
+        theirs += [{"from": "bot", "at": u["_at"], "msgtype": "template_card" if "template_card" in u else "text",
+                    "text": f"[卡片已更新] {u.get('button', {}).get('replace_name', '')}",
+                    "card": u.get("template_card"), "kf": False}
+                   for u in state.card_updates if userid in u.get("userids", [])]
     chat = sorted(mine + theirs, key=lambda m: m["at"])
     return Response(json.dumps(chat, ensure_ascii=False), mimetype="application/json")
 

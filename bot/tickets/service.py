@@ -314,22 +314,39 @@ def push_to_worker(session: Session, ticket: Ticket, userid: str, event: TicketE
     return notices
 
 
-def template_card(ticket: Ticket, fields: dict, task_id: str) -> dict:
-    """A WeCom button_interaction card with 接单 and 办结 buttons (keys ``ticket:<action>:<number>``)."""
+def template_card(ticket: Ticket, fields: dict, task_id: str, accepted: bool = False) -> dict:
+    """A WeCom button_interaction card with 接单 and 办结 buttons (keys ``ticket:<action>:<number>``);
+    once ``accepted``, the card says so and keeps only 办结."""
+    accept = {"text": t("card_accept"), "style": 1, "key": f"ticket:acknowledge:{ticket.number}"}
+    resolve_button = {"text": t("card_resolve"), "style": 2 if not accepted else 1,
+                      "key": f"ticket:resolve:{ticket.number}"}
+    content = [{"keyname": t("card_place"), "value": fields["place"][:60]},
+               {"keyname": t("card_reporter"), "value": f"{fields['reporter']} {fields['phone']}"}]
+    if accepted:
+        content.append({"keyname": t("card_status"), "value": t("card_accepted")})
     return {
         "card_type": "button_interaction",
         "main_title": {"title": t("card_title", number=ticket.number), "desc": fields["category"]},
         "sub_title_text": fields["description"][:100],
-        "horizontal_content_list": [
-            {"keyname": t("card_place"), "value": fields["place"][:60]},
-            {"keyname": t("card_reporter"), "value": f"{fields['reporter']} {fields['phone']}"},
-        ],
+        "horizontal_content_list": content,
         "task_id": task_id,
-        "button_list": [
-            {"text": t("card_accept"), "style": 1, "key": f"ticket:acknowledge:{ticket.number}"},
-            {"text": t("card_resolve"), "style": 2, "key": f"ticket:resolve:{ticket.number}"},
-        ],
+        "button_list": [resolve_button] if accepted else [accept, resolve_button],
     }
+
+
+def card_update(session: Session, ticket: Ticket, userid: str, response_code: str, task_id: str) -> dict | None:
+    """The ``message/update_template_card`` body that makes a clicked ticket card show where the
+    ticket stands for ``userid``, or None while its buttons still apply (open, reopened)."""
+    if ticket.status in ("resolved", "closed"):
+        return {"response_code": response_code, "button": {"replace_name": t("card_resolved")}}
+    if ticket.status == "returned":
+        return {"response_code": response_code, "button": {"replace_name": t("card_returned")}}
+    if ticket.assignee_userid != userid:
+        return {"response_code": response_code, "button": {"replace_name": t("card_elsewhere")}}
+    if ticket.status in ("acknowledged", "waiting"):
+        card = template_card(ticket, _ticket_fields(session, ticket), task_id, accepted=True)
+        return {"response_code": response_code, "template_card": card}
+    return None
 
 
 def _push_cadres(session: Session, ticket: Ticket, event: TicketEvent, template: str, **extra) -> list[Notice]:
