@@ -24,7 +24,10 @@ def get_engine(url: str) -> Engine:
         else:
             # No pre-ping (a round trip on every checkout): a connection found dead raises, the
             # callback path retries once on a fresh one, and jobs are retried by rq and the sweeper.
-            engine = create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
+            # connect_timeout: a database that does not answer fails a callback in seconds (WeCom
+            # resends it) instead of holding it past WeCom's 5-second wait.
+            engine = create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800,
+                                   connect_args={"connect_timeout": 3})
         _engines[url] = engine
         _makers[url] = sessionmaker(engine, expire_on_commit=False)
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import intake
@@ -59,4 +60,8 @@ def receive():
         intake.accept(msg)
     except RejectedCallback as exc:
         return _reject(exc)
+    except (OperationalError, InterfaceError) as exc:
+        # Not recorded, so not acknowledged: WeCom resends (three tries within about 15 s).
+        log.warning("callback not recorded: database unavailable (%s); WeCom will resend", type(exc).__name__)
+        return Response("", status=503)
     return Response("", status=200)
