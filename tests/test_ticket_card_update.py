@@ -2,6 +2,8 @@
 
 End to end through /wecom/callback, a real rq worker and the WeCom API stand-in.
 """
+import pytest
+
 from tests.test_tickets_e2e import _file_streetlight
 
 
@@ -33,20 +35,18 @@ def test_accepting_on_the_card_leaves_only_resolve_and_resolving_greys_it_out(we
                     "button": {"replace_name": "已办结"}}
 
 
-def test_a_card_for_a_ticket_already_done_says_so_at_once(wecom, wecom_api, chat, config):
+@pytest.mark.parametrize("who, command, action, shown", [
+    ("liang.wg", "办结 #1 已换灯泡", "resolve", "已办结"),             # done by text before the click
+    ("liang.wg", "退单 #1 不属于本网格", "acknowledge", "已退单"),
+    ("fang.lougang", "派单 #1 zhou.wg", "acknowledge", "已由他人处理"),  # an old card after reassignment
+])
+def test_a_card_for_a_ticket_no_longer_yours_to_act_on_says_so_at_once(who, command, action, shown, wecom,
+                                                                         wecom_api, chat, config):
     _file_streetlight(chat)
-    chat("liang.wg", "办结 #1 已换灯泡")
-    _click(wecom, "liang.wg", "resolve", "rc-late")
+    chat(who, command)
+    _click(wecom, "liang.wg", action, f"rc-{action}")
     wecom.run()
-    assert wecom_api.card_updates[-1]["button"] == {"replace_name": "已办结"}
-
-
-def test_an_old_card_after_reassignment_says_someone_else_has_it(wecom, wecom_api, chat, config):
-    _file_streetlight(chat)
-    chat("fang.lougang", "派单 #1 zhou.wg")
-    _click(wecom, "liang.wg", "acknowledge", "rc-old")
-    wecom.run()
-    assert wecom_api.card_updates[-1]["button"] == {"replace_name": "已由他人处理"}
+    assert wecom_api.card_updates[-1]["button"] == {"replace_name": shown}
 
 
 def test_a_click_without_a_response_code_still_works_and_updates_nothing(wecom, wecom_api, chat, config):

@@ -105,6 +105,13 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
                 return None, jsonify({"errcode": 42001, "errmsg": "access_token expired"})
             return state.tokens[token], None
 
+    def _refused(path: str):
+        """An injected fault or an access-token error for a call to ``path``, else None."""
+        fault = _fault(path)
+        if fault is not None:
+            return fault
+        return _auth()[1]
+
     @bp.get("/gettoken")
     def gettoken():
         fault = _fault("gettoken")
@@ -121,12 +128,9 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
 
     @bp.post("/message/send")
     def message_send():
-        fault = _fault("message/send")
-        if fault is not None:
-            return fault
-        secret, error = _auth()
-        if error is not None:
-            return error
+        refused = _refused("message/send")
+        if refused is not None:
+            return refused
         payload = request.get_json(force=True, silent=True) or {}
         msgtype = payload.get("msgtype")
         if not payload.get("touser") or msgtype not in payload:
@@ -151,12 +155,9 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
 
     @bp.post("/message/update_template_card")
     def update_template_card():
-        fault = _fault("message/update_template_card")
-        if fault is not None:
-            return fault
-        secret, error = _auth()
-        if error is not None:
-            return error
+        refused = _refused("message/update_template_card")
+        if refused is not None:
+            return refused
         payload = request.get_json(force=True, silent=True) or {}
         if not payload.get("response_code") or not ("button" in payload or "template_card" in payload):
             return jsonify({"errcode": 40058, "errmsg": "response_code and button or template_card required"})
