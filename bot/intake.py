@@ -118,9 +118,9 @@ def record_many(entries: Sequence[Entry]) -> list[int | None]:
 
 
 # PostgreSQL, the production path: the multi-row INSERT written out, so the hot path skips
-# SQLAlchemy's statement compilation and executemany batching (a third of the web process's CPU
-# per callback under load). Same columns and defaults as the model; tests/test_migrations.py and
-# every PostgreSQL test exercise it.
+# SQLAlchemy's statement compilation and executemany batching (+8 % acknowledgements under load,
+# docs/PERFORMANCE.md). Same columns and defaults as the model, the payload serialised as the
+# model's JSON column does; every PostgreSQL test exercises it.
 _PG_COLUMNS = "dedupe_key, channel, user_id, msg_type, payload, status, attempts, received_at"
 _PG_ROW = "(%s, %s, %s, %s, %s, 'pending', 0, %s)"
 
@@ -134,7 +134,7 @@ def _pg_insert_sql(n: int) -> str:
 def _pg_params(rows: list[dict]) -> tuple:
     now = utcnow()
     return tuple(value for r in rows for value in (r["dedupe_key"], r["channel"], r["user_id"], r["msg_type"],
-                                                   json.dumps(r["payload"], ensure_ascii=False), now))
+                                                   json.dumps(r["payload"]), now))
 
 
 @functools.cache
