@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import outbox, runtime, texts
-from bot.db import is_unique_violation, session_scope
+from bot.db import add_unique, session_scope
 from bot.delivery import enqueue_rows
 from bot.models import CadreAlert, CadrePushState, Outbox
 from bot.outbox import WECOM_TEXT_LIMIT
@@ -45,14 +44,7 @@ def add(session: Session, cadre_userid: str, kind: str, text: str, key: str, *, 
         return None
     alert = CadreAlert(dedupe_key=dedupe_key, cadre_userid=cadre_userid, ticket_id=ticket_id, kind=kind,
                        text=text, urgent=urgent, created_at=now or utcnow())
-    try:
-        with session.begin_nested():
-            session.add(alert)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        return None
-    return alert
+    return alert if add_unique(session, alert) else None
 
 
 def _state(session: Session, userid: str) -> CadrePushState:
@@ -60,12 +52,7 @@ def _state(session: Session, userid: str) -> CadrePushState:
     query = select(CadrePushState).where(CadrePushState.cadre_userid == userid).with_for_update()
     row = session.scalar(query)
     if row is None:
-        try:
-            with session.begin_nested():
-                session.add(CadrePushState(cadre_userid=userid))
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
+        add_unique(session, CadrePushState(cadre_userid=userid))  # or a concurrent job added it
         row = session.scalar(query)
     return row
 

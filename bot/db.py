@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
@@ -88,6 +89,20 @@ def dispose_all() -> None:
     _engines.clear()
     _makers.clear()
     _autocommit.clear()
+
+
+def add_unique(session: Session, row) -> bool:
+    """Add ``row`` in a savepoint; False, and nothing added, when a unique constraint already holds
+    its key (another transaction got there first). Any other integrity error is raised."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return False
+    return True
 
 
 def is_unique_violation(exc: Exception) -> bool:

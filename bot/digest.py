@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import alerts, outbox, runtime, stats, texts
-from bot.db import is_unique_violation, session_scope
+from bot.db import add_unique, session_scope
 from bot.delivery import enqueue_rows
 from bot.models import CatalogueMiss, DigestSent, Patch, Person
 from bot.timeutil import to_local, utcnow
@@ -129,12 +128,7 @@ def send_due(now: datetime | None = None) -> int:
 
 
 def _send_one(session: Session, userid: str, day: date, now: datetime) -> list:
-    try:
-        with session.begin_nested():
-            session.add(DigestSent(cadre_userid=userid, day=day, created_at=now))
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
+    if not add_unique(session, DigestSent(cadre_userid=userid, day=day, created_at=now)):
         return []
     cadre = session.scalar(select(Person).where(Person.userid == userid))
     rows = outbox.queue_markdown(session, userid, compose(session, cadre, now), dedupe_key=f"digest:{userid}:{day}")

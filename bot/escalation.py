@@ -10,11 +10,10 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import alerts, outbox, runtime, sla, texts
-from bot.db import is_unique_violation, session_scope
+from bot.db import add_unique, session_scope
 from bot.delivery import enqueue_rows
 from bot.models import Outbox, Person, Ticket, TicketEscalation, TicketEvent, Whistle
 from bot.tickets import routing, states
@@ -46,14 +45,7 @@ def record(session: Session, ticket: Ticket, kind: str, deadline: datetime | Non
     if session.scalar(select(TicketEscalation.id).where(TicketEscalation.ticket_id == ticket.id,
                                                         TicketEscalation.kind == kind)) is not None:
         return False
-    try:
-        with session.begin_nested():
-            session.add(TicketEscalation(ticket_id=ticket.id, kind=kind, deadline=deadline, created_at=now))
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        return False
-    return True
+    return add_unique(session, TicketEscalation(ticket_id=ticket.id, kind=kind, deadline=deadline, created_at=now))
 
 
 def _round(session: Session, ticket: Ticket, actions: tuple[str, ...]) -> int:

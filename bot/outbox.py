@@ -6,10 +6,9 @@ together; delivery (``bot.delivery``) happens after the commit, from the queue.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import is_unique_violation
+from bot.db import add_unique
 from bot.models import Outbox
 
 WECOM_TEXT_LIMIT = 2048  # bytes, UTF-8, for text and markdown content
@@ -52,12 +51,7 @@ def queue_message(session: Session, to_user: str, msgtype: str, body: dict, *, c
     row = Outbox(channel=channel, to_user=to_user, msgtype=msgtype, body=body,
                  dedupe_key=dedupe_key, open_kfid=open_kfid)
     if dedupe_key:
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
+        if not add_unique(session, row):
             return session.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key))
     else:
         session.add(row)

@@ -12,11 +12,10 @@ import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bot import runtime
 from bot.context import Context
-from bot.db import is_unique_violation
+from bot.db import add_unique
 from bot.errors import WeComError
 from bot.kf import api
 from bot.kf.window import WINDOW, close_window, open_window
@@ -146,14 +145,7 @@ def _record(ctx: Context, item: dict, payload: dict, done: bool = False) -> int 
         row.status = "done"
         row.processed_at = utcnow()
         row.error = "older than the reply window; not answered"
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(row)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        return None
-    return row.id
+    return row.id if add_unique(ctx.session, row) else None
 
 
 def _event(ctx: Context, item: dict) -> int | None:

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import escalation, sla, texts
-from bot.db import is_unique_violation
+from bot.db import add_unique
 from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
 from bot.tickets import categories, routing, states
 from bot.tickets.categories import Category
@@ -231,14 +230,8 @@ def _allocate_number(session: Session, ticket: Ticket) -> None:
     """Insert ``ticket`` with the next short number; retry when a concurrent insert took it."""
     for _ in range(20):
         ticket.number = (session.scalar(select(func.max(Ticket.number))) or 0) + 1
-        try:
-            with session.begin_nested():
-                session.add(ticket)
-                session.flush()
+        if add_unique(session, ticket):
             return
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
     raise RuntimeError("could not allocate a ticket number")
 
 
