@@ -1,10 +1,12 @@
 """Conversation state as data: one row per (channel, user), with an expiry. Never in process memory."""
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.models import ConversationState
 from bot.timeutil import utcnow
@@ -49,7 +51,10 @@ class ConversationStore:
             self.session.add(row)
             self._cached = row
         row.name = name
-        row.data = dict(data or {})
+        # A deep copy, marked as changed: handlers edit lists inside the data they read (a draft's
+        # photos), and an in-place change compares equal to itself, so it would never be written.
+        row.data = copy.deepcopy(dict(data or {}))
+        flag_modified(row, "data")
         row.expires_at = utcnow() + ttl
         row.expiry_text = expiry_text
         self.session.flush()

@@ -16,7 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 from wechatpy.crypto.base import WeChatCipher
 from wechatpy.work.crypto import PrpCrypto
 
@@ -29,8 +29,46 @@ def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce, encrypt])).encode("utf-8")).hexdigest()
 
 
+# WeCom's deepest message (a card event's SelectedItems/SelectedItem/OptionIds/OptionId) is five
+# levels below <xml>, and no message has more than a few dozen elements.
+MAX_DEPTH = 8
+MAX_ELEMENTS = 500
+
+
+class _BoundedTreeBuilder(ET.TreeBuilder):
+    """A tree builder that refuses deep nesting and too many elements while parsing, before any
+    recursion can run out of stack (a 1,000-deep envelope is 7.5 KB)."""
+
+    def __init__(self, what: str):
+        super().__init__()
+        self.what = what
+        self.depth = 0
+        self.count = 0
+
+    def start(self, tag, attrs):
+        self.depth += 1
+        self.count += 1
+        if self.depth > MAX_DEPTH:
+            raise RejectedCallback(400, f"{self.what}: nested deeper than {MAX_DEPTH} elements")
+        if self.count > MAX_ELEMENTS:
+            raise RejectedCallback(400, f"{self.what}: more than {MAX_ELEMENTS} elements")
+        return super().start(tag, attrs)
+
+    def end(self, tag):
+        self.depth -= 1
+        return super().end(tag)
+
+
+def _parse(text: str | bytes, what: str) -> ET.Element:
+    parser = DefusedXMLParser(target=_BoundedTreeBuilder(what), forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    parser.feed(text)
+    return parser.close()
+
+
 def parse_xml(text: str | bytes, what: str = "body") -> dict:
-    """Parse WeCom XML into a dict (nested elements become dicts); refuse DOCTYPE and entities."""
+    """Parse WeCom XML into a dict (nested elements become dicts); refuse DOCTYPE and entities,
+    and envelopes nested deeper than ``MAX_DEPTH`` or with more than ``MAX_ELEMENTS`` elements."""
     if isinstance(text, bytes):
         probe = text[:4096].lower()
     else:
@@ -38,7 +76,7 @@ def parse_xml(text: str | bytes, what: str = "body") -> dict:
     if b"<!doctype" in probe or b"<!entity" in probe:
         raise RejectedCallback(400, f"{what}: DOCTYPE or entity declaration")
     try:
-        root = safe_fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = _parse(text, what)
     except (ET.ParseError, DefusedXmlException, ValueError, TypeError, LookupError) as exc:
         raise RejectedCallback(400, f"{what}: malformed XML ({type(exc).__name__})") from None
     if root.tag != "xml":

@@ -3,8 +3,11 @@
 One job per recipient (``deliver_to``) sends that recipient's due rows oldest first under a
 lock, so several workers never reorder or double-send one person's messages. WeCom drops more
 than 30 messages a minute to one member silently, so we stop at ``PER_MINUTE`` and come back.
-Sends carry ``enable_duplicate_check``: if a worker dies between WeCom's answer and our commit,
-the resend is dropped by WeCom instead of reaching the user twice.
+WeCom's ``enable_duplicate_check`` silently drops a message identical to one sent to the same
+person within the interval, so a first send never carries it: a resident who asks the same
+question twice gets the same answer twice. Only a row whose last attempt has no known outcome
+(the worker died between WeCom's answer and our commit: ``in_flight_since`` is still set) is
+resent with the check, so that WeCom drops it if the first attempt did arrive.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 28          # WeCom's limit is 30 a minute to one member; keep a margin
 MAX_ATTEMPTS = 12
-DUPLICATE_CHECK_SECONDS = 300  # covers a resend after a crash; a repeat of the same text within 5 minutes adds nothing
+DUPLICATE_CHECK_SECONDS = 1800  # a resend after a crash: WeCom's maximum look-back (its default)
 
 
 CARD_UPDATE = "card_update"   # an outbox row that updates a clicked card instead of sending a message
@@ -44,9 +47,10 @@ def send_app(rt, row: Outbox) -> str:
         "msgtype": row.msgtype,
         "agentid": int(rt.config.WECOM_AGENT_ID or 0),
         row.msgtype: row.body,
-        "enable_duplicate_check": 1,
-        "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
     }
+    if row.duplicate_check:  # a resend whose first attempt may have arrived
+        payload["enable_duplicate_check"] = 1
+        payload["duplicate_check_interval"] = DUPLICATE_CHECK_SECONDS
     data = rt.wecom.call("message/send", payload)
     if data.get("invaliduser"):
         raise WeComError(81013, f"invalid user {data.get('invaliduser')}")
@@ -104,7 +108,7 @@ def deliver_to(channel: str, to_user: str) -> None:
                     wait = max((recent[-PER_MINUTE] + timedelta(seconds=61) - utcnow()).total_seconds(), 1)
                     rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user, delay=wait)
                     return
-                done = _send_row(rt, row)
+                done = _send_row(rt, s, row)
                 s.commit()  # record each send at once: a crash after this never resends it
                 if not done:
                     # this row waits; later rows for the same person wait behind it to keep order
@@ -117,15 +121,23 @@ def deliver_to(channel: str, to_user: str) -> None:
                 rt.queue.enqueue("bot.delivery.deliver_to", channel, to_user)
 
 
-def _send_row(rt, row: Outbox) -> bool:
+def _send_row(rt, session, row: Outbox) -> bool:
     """Try one row; update its state; return whether it is done (sent or given up)."""
     sender = sender_for(row.channel)
+    row.duplicate_check = row.in_flight_since is not None
     row.attempts += 1
+    if not row.duplicate_check:
+        # Committed before the call: if we die before recording the outcome, the next attempt knows
+        # this one may have arrived (and asks WeCom to drop it if so).
+        row.in_flight_since = utcnow()
+        session.commit()
     try:
         if sender is None:
             raise WeComError(0, f"no sender for channel {row.channel!r}")
         result = sender(rt, row)
     except WeComError as exc:
+        if not exc.unknown_outcome:
+            row.in_flight_since = None  # WeCom answered: this attempt did not arrive
         row.last_error = str(exc)[:500]
         if exc.transient and row.attempts < MAX_ATTEMPTS:
             row.next_attempt_at = utcnow() + timedelta(seconds=retry_delay(row.attempts))
@@ -135,6 +147,7 @@ def _send_row(rt, row: Outbox) -> bool:
         row.status = "failed"
         log.error("outbox %s: giving up after %s attempts: errcode %s", row.id, row.attempts, exc.errcode)
         return True
+    row.in_flight_since = None
     if result is HELD:
         row.status = "held"
         return True

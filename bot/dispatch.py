@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot import runtime
+from bot import limits, runtime
 from bot.context import Context
 from bot.db import session_scope
 from bot.delivery import deliver_to, enqueue_rows
@@ -23,27 +23,33 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 def to_message(row: InboundMessage) -> Message:
-    """Build the handler-facing ``Message`` from a recorded payload."""
+    """Build the handler-facing ``Message`` from a recorded payload; values WeCom could never mean
+    (a coordinate off the globe, an over-long media id) are dropped and named in ``problem``."""
     p = row.payload or {}
     msg_type = (p.get("MsgType") or row.msg_type or "").lower()
-
-    def _float(key):
-        try:
-            return float(p[key])
-        except (KeyError, TypeError, ValueError):
-            return None
 
     def _str(key):
         value = p.get(key)
         return value.strip() if isinstance(value, str) else ""
 
-    return Message(
+    msg = Message(
         inbound_id=row.id, channel=row.channel, user_id=row.user_id, msg_type=msg_type,
         text=_str("Content"), event=_str("Event").lower(), event_key=_str("EventKey"),
-        media_id=_str("MediaId"), pic_url=_str("PicUrl"), lat=_float("Location_X"), lng=_float("Location_Y"),
+        media_id=_str("MediaId"), pic_url=_str("PicUrl"),
         label=_str("Label"), task_id=_str("TaskId"), response_code=_str("ResponseCode"), open_kfid=_str("OpenKfId"),
         raw=p,
     )
+    if msg_type == "location":
+        msg.lat, msg.lng = limits.coordinate(p.get("Location_X"), 90), limits.coordinate(p.get("Location_Y"), 180)
+        if msg.lat is None or msg.lng is None:
+            msg.lat = msg.lng = None
+            msg.problem = "location"
+        msg.label = limits.fit(msg.label, limits.ADDRESS)
+    if msg.media_id and len(msg.media_id) > limits.MEDIA_ID:
+        msg.media_id, msg.problem = "", "media"
+    if msg.pic_url and len(msg.pic_url) > limits.URL:
+        msg.pic_url = ""   # a link we could not keep; the media id is what we use
+    return msg
 
 
 def enqueue_jobs(jobs: list[tuple[str, tuple]]) -> None:

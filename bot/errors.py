@@ -23,6 +23,11 @@ class WeComError(Exception):
         self.errmsg = errmsg
 
     @property
+    def unknown_outcome(self) -> bool:
+        """The request may have reached WeCom (a network error or timeout), so it may have been acted on."""
+        return self.errcode == -2 and self.errmsg.startswith("network")
+
+    @property
     def transient(self) -> bool:
         """Worth retrying later: busy, rate limit, token trouble, network or server errors."""
         return self.errcode in TRANSIENT_ERRCODES

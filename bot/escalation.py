@@ -60,7 +60,7 @@ def _fields(session: Session, ticket: Ticket) -> dict:
     assignee = session.scalar(select(Person).where(Person.userid == ticket.assignee_userid)) \
         if ticket.assignee_userid else None
     return {"number": ticket.number, "category": ticket.service_name, "place": service.place_of(ticket, session),
-            "description": ticket.description[:80], "status": service.status_name(ticket.status),
+            "description": service.description_for(ticket, limit=80), "status": service.status_name(ticket.status),
             "assignee": (assignee.name if assignee else ticket.assignee_userid) or t("nobody"),
             "requested": fmt_local(ticket.requested_at), "acknowledge_by": fmt_local(ticket.acknowledge_by),
             "resolve_by": fmt_local(ticket.resolve_by)}

@@ -4,16 +4,14 @@ from __future__ import annotations
 import logging
 import re
 
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_CARD = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+from bot import privacy
+
 SECRET_PARAM = re.compile(r"(access_token|corpsecret|secret|echostr|msg_signature)=[^&\s]+", re.I)
 
 
 def mask(text: str) -> str:
     """Mask mobile and ID numbers and secret query parameters in ``text``."""
-    text = ID_CARD.sub(r"\1********\2", text)
-    text = MOBILE.sub(r"\1****\2", text)
-    return SECRET_PARAM.sub(r"\1=***", text)
+    return SECRET_PARAM.sub(r"\1=***", privacy.mask(text))
 
 
 def mask_mobile(mobile: str | None) -> str:

@@ -71,7 +71,7 @@ def active_for(session: Session, ticket: Ticket, department: str | None = None) 
 
 def _fields(session: Session, ticket: Ticket) -> dict:
     return {"number": ticket.number, "category": ticket.service_name, "place": service.place_of(ticket, session),
-            "description": ticket.description}
+            "description": service.description_for(ticket)}
 
 
 def blow(session: Session, ticket: Ticket, actor: Person, rest: str, now: datetime | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.context import Context
 from handlers.base import Handler, Message
-from handlers.basic import ActiveConversation, Cancel, Fallback, Help, Unsupported
+from handlers.basic import ActiveConversation, Cancel, Fallback, Help, InvalidInput, Unsupported
 from handlers.cadre import CadreCommands
 from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
@@ -19,6 +19,7 @@ from handlers.whistle import WhistleCommands
 REGISTRY: list[Handler] = [
     KfSync(),
     KfSession(),
+    InvalidInput(),      # a value WeCom sent that cannot be right: a clear reply, the draft kept
     TicketCardClick(),  # a card button click is an event: it must come before Unsupported
     Unsupported(),
     Cancel(),

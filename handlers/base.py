@@ -32,6 +32,7 @@ class Message:
     task_id: str = ""       # template card task id
     response_code: str = "" # template card click: lets us update that card once (72 h)
     open_kfid: str = ""     # kf channel: the customer-service account
+    problem: str = ""       # a value WeCom sent that cannot be right (location, media): see InvalidInput
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -38,6 +38,18 @@ class Unsupported(Handler):
         ctx.reply(ctx.t("common.unsupported_type", kind=kind))
 
 
+class InvalidInput(Handler):
+    """A location off the globe or a photo whose id cannot be real: say so plainly, keep any draft."""
+
+    name = "invalid_input"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return bool(msg.problem)
+
+    def handle(self, msg: Message, ctx) -> None:
+        ctx.reply(ctx.t(f"common.invalid_{msg.problem}"))
+
+
 class Cancel(Handler):
     """取消: end whatever conversation is going on."""
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from bot import cadre_words, sla, stats, texts, whistles
+from bot import cadre_words, privacy, sla, stats, texts, whistles
 from bot.models import Patch, Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
@@ -98,11 +98,11 @@ class CadreCommands(Handler):
             ctx.t("cadre.detail_whistle", department=w.department, status=ctx.t(f"cadre.whistle_status_{w.status}"))
             for w in whistles.active_for(ctx.session, ticket))
         history = "\n".join(ctx.t("cadre.detail_event", when=fmt_local(e.at), who=_name(ctx.session, e.actor),
-                                  action=_action_name(ctx, e.action), note=(e.note or "")[:40])
+                                  action=_action_name(ctx, e.action), note=privacy.mask(e.note)[:40])
                             for e in ticket.events[-6:])
         ctx.reply(ctx.t("cadre.detail", number=ticket.number, category=ticket.service_name,
                         status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
-                        description=ticket.description, assignee=_name(ctx.session, ticket.assignee_userid),
+                        description=service.description_for(ticket), assignee=_name(ctx.session, ticket.assignee_userid),
                         requested=fmt_local(ticket.requested_at), acknowledge_by=fmt_local(ticket.acknowledge_by),
                         resolve_by=fmt_local(ticket.resolve_by),
                         overdue=ctx.t("cadre.detail_overdue") if stats.is_overdue(ticket, ctx.now) else "",
@@ -145,7 +145,7 @@ class CadreCommands(Handler):
             return
         event = service.add_event(ctx.session, ticket, person, "nudge", rest, now=ctx.now)
         text = ctx.t("cadre.nudge_push", number=ticket.number, category=ticket.service_name,
-                     place=service.place_of(ticket, ctx.session), description=ticket.description[:80],
+                     place=service.place_of(ticket, ctx.session), description=service.description_for(ticket, limit=80),
                      who=person.name or person.userid, note=rest or ctx.t("cadre.nudge_default"),
                      resolve_by=fmt_local(ticket.resolve_by))
         names = []

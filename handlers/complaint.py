@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import privacy
 from bot.models import Patch
 from bot.tickets import categories, routing, service
 from bot.tickets.words import has_any, is_here, is_skip, is_yes, plain, strip_triggers, words
@@ -171,13 +172,17 @@ class ComplaintIntake(Handler):
             text = (ctx.t("tickets.ask_where_default", place=patch.name) if patch else ctx.t("tickets.ask_where"))
             return self._ask(ctx, "complaint_where", draft, text)
         if not draft.get("dup_done"):
-            dups = service.open_duplicates(ctx.session, draft.get("patch_code"), draft["category"])
+            located = draft.get("place") == "location"
+            patch = draft.get("patch_code") if draft.get("route_how") in ("address", "registered") else None
+            dups = service.open_duplicates(ctx.session, patch, draft["category"],
+                                           lat=draft.get("lat") if located else None,
+                                           lng=draft.get("lng") if located else None)
             dups = [tk for tk in dups if tk.reporter_userid != ctx.user_id] or dups
             if dups:
                 draft["dups"] = [tk.number for tk in dups]
+                # category, place and status only: never another resident's words
                 lines = "\n".join(ctx.t("tickets.duplicate_line", index=i, number=tk.number,
-                                        category=tk.service_name, description=tk.description[:30],
-                                        place=service.place_of(tk, ctx.session),
+                                        category=tk.service_name, place=service.public_place(tk, ctx.session),
                                         status=service.status_name(tk.status))
                                   for i, tk in enumerate(dups, start=1))
                 choices = "1" if len(dups) == 1 else "/".join(str(i) for i in range(1, len(dups) + 1))
@@ -253,14 +258,17 @@ class ComplaintIntake(Handler):
         r = routing.route(ctx.session, text=text, registered=person.patch if person else None,
                           village_hint=person.village if person else None)
         place = (draft or {}).get("address") or (r.patch.name if r.patch else "") or ctx.t("tickets.place_unknown")
-        push = ctx.t("tickets.emergency_push", reporter=person.name if person else ctx.t("tickets.reporter_unknown"),
-                     phone=(person.mobile if person and person.mobile else ctx.t("tickets.phone_unknown")), name=emergency.name,
-                     text=text, place=place, call=emergency.call)
         targets = [c.userid for c in routing.cadres_for(ctx.session, r.village, r.town)]
         worker = routing.grid_worker_for(ctx.session, r.patch.code if r.patch else None)
         if worker is not None:
             targets.append(worker.userid)
         for userid in dict.fromkeys(targets):
+            assigned = worker is not None and userid == worker.userid
+            push = ctx.t("tickets.emergency_push",
+                         reporter=person.name if person else ctx.t("tickets.reporter_unknown"),
+                         phone=(person.mobile if person and person.mobile else ctx.t("tickets.phone_unknown")),
+                         name=emergency.name, text=privacy.for_viewer(text, assigned), place=place,
+                         call=emergency.call)
             ctx.send(userid, push, dedupe_key=f"emergency:{msg.inbound_id}:{userid}")
         ctx.state.clear()
         ctx.reply(ctx.t("tickets.emergency", call=emergency.call, name=emergency.name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot import privacy
 from bot.delivery import CARD_UPDATE
 from bot.tickets import service
 from bot.tickets.service import Notice, TicketError
@@ -122,7 +123,8 @@ class TicketCommands(Handler):
                 return
             if len(held) > 1:
                 lines = "\n".join(ctx.t("tickets.which_line", number=tk.number, category=tk.service_name,
-                                        description=tk.description[:30], place=service.place_of(tk, ctx.session))
+                                        description=service.description_for(tk, limit=30),
+                                        place=service.place_of(tk, ctx.session))
                                   for tk in held[:10])
                 ctx.state.set("ticket_pick", {"action": cmd.action, "note": cmd.note}, ttl=PICK_TTL,
                               expiry_text=None)
@@ -214,7 +216,7 @@ class TicketCommands(Handler):
                 return
         lines = [ctx.t("tickets.mine_header")]
         lines += [ctx.t("tickets.mine_line", number=tk.number, category=tk.service_name,
-                        description=tk.description[:30], status=service.status_name(tk.status),
+                        description=service.description_for(tk, limit=30), status=service.status_name(tk.status),
                         when=fmt_local(tk.requested_at)) for tk in tickets]
         ctx.reply("\n".join(lines))
 
@@ -226,11 +228,23 @@ class TicketCommands(Handler):
         if not service.can_view(ctx.session, ticket, ctx.user_id, ctx.person):
             ctx.reply(ctx.t("tickets.not_yours", number=number))
             return
-        notes = ctx.t("tickets.detail_notes", note=ticket.status_notes) if ticket.status_notes else ""
+        notes = (ctx.t("tickets.detail_notes", note=privacy.mask(ticket.status_notes))
+                 if ticket.status_notes else "")
+        if ticket.reporter_userid != ctx.user_id and not service.may_change(ticket, ctx.person):
+            # a follower: where it stands and the public outcome, never another resident's words
+            ctx.reply(ctx.t("tickets.detail_follower", number=ticket.number, category=ticket.service_name,
+                            status=service.status_name(ticket.status),
+                            place=service.public_place(ticket, ctx.session),
+                            requested=fmt_local(ticket.requested_at), expected=fmt_local(ticket.expected_at),
+                            notes=notes))
+            return
+        assigned = ticket.assignee_userid == ctx.user_id
         ctx.reply(ctx.t("tickets.detail", number=ticket.number, category=ticket.service_name,
-                        status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
-                        description=ticket.description, requested=fmt_local(ticket.requested_at),
-                        expected=fmt_local(ticket.expected_at), notes=notes))
+                        status=service.status_name(ticket.status),
+                        place=service.place_of(ticket, ctx.session, assigned),
+                        description=service.description_for(ticket, assigned),
+                        requested=fmt_local(ticket.requested_at), expected=fmt_local(ticket.expected_at),
+                        notes=notes))
 
 
 class TicketCardClick(Handler):

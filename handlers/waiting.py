@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import cadre_words, sla
+from bot import cadre_words, privacy, sla
 from bot.models import Ticket
 from bot.tickets import routing, service, states
 from bot.tickets.service import SYSTEM, TicketError
@@ -76,7 +76,8 @@ class ResidentAnswer(Handler):
         key = f"answer:{ticket.id}:{msg.inbound_id}"
         for userid in targets:
             if msg.is_text:
-                ctx.send(userid, ctx.t("cadre.wait_answer_push", number=ticket.number, text=msg.text),
+                text = privacy.for_viewer(msg.text, userid == ticket.assignee_userid)
+                ctx.send(userid, ctx.t("cadre.wait_answer_push", number=ticket.number, text=text),
                          dedupe_key=f"{key}:{userid}")
             else:
                 service.add_media(ctx.session, ticket, "photo", msg.media_id, msg.pic_url, ctx.user_id, ctx.now)

@@ -80,3 +80,9 @@ def test_demo_card_click_redraws_the_card(demo_server):
     chat = _wait_for_reply(base, "liang.wg", 4)
     redrawn = [m["card"] for m in chat if m.get("msgtype") == "template_card"][-1]
     assert [b["text"] for b in redrawn["button_list"]] == ["办结"]
+
+
+def test_sim_send_with_a_bad_latitude_is_a_400_not_a_500(demo_server):
+    resp = requests.post(demo_server + "/sim/send", json={"userid": "chenayi", "type": "location", "lat": "abc",
+                                                          "lng": 112.69, "label": "x"}, timeout=10)
+    assert resp.status_code == 400 and "经纬度" in resp.json()["error"]

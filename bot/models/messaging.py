@@ -49,6 +49,11 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Set (and committed) just before a send; cleared once WeCom's answer is known. Still set on a
+    # pending row means the last attempt may have arrived: the resend asks WeCom to drop a duplicate.
+    in_flight_since: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Not a column: delivery sets it for the attempt in hand when the previous one may have arrived.
+    duplicate_check = False
 
 
 class ConversationState(Base):

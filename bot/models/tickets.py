@@ -101,7 +101,7 @@ class TicketMedia(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="photo")
     media_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    pic_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    pic_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_by: Mapped[str] = mapped_column(String(100), default="")
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

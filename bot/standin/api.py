@@ -1,7 +1,9 @@
 """A local stand-in for the WeCom API host (qyapi.weixin.qq.com/cgi-bin/), for the demo and tests.
 
 It speaks the same JSON as WeCom for the calls Qingche makes, keeps what it was sent, applies
-``enable_duplicate_check`` the way WeCom does, and can be told to fail (errcodes or HTTP 500).
+WeCom's rules the way WeCom does — ``enable_duplicate_check`` drops a repeat within the interval,
+and more than 30 messages a minute to one member are dropped — and can be told to fail (errcodes
+or HTTP 500). Both drops are silent, as in WeCom: the call succeeds and nothing arrives.
 """
 from __future__ import annotations
 
@@ -17,6 +19,19 @@ PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360f8cf000000030101009d6e2bc30000000049454e44ae426082")
 
 
+PER_MEMBER_MINUTE = 30   # WeCom: an app may send one member at most 30 messages a minute
+
+
+def _count_last_minute(sent: list[dict], touser: str, now: float) -> int:
+    count = 0
+    for p in reversed(sent):
+        if now - p["_at"] >= 60:
+            break
+        if p.get("touser") == touser:
+            count += 1
+    return count
+
+
 class StandInState:
     """What the stand-in knows: credentials, tokens, what it received, injected faults."""
 
@@ -29,6 +44,7 @@ class StandInState:
         self.calls: list[dict] = []              # every API call: path, payload, result
         self.sent: list[dict] = []               # message/send payloads delivered to a user
         self.duplicates: list[dict] = []         # dropped by the duplicate check
+        self.rate_dropped: list[dict] = []       # dropped: over 30 a minute to one member
         self.faults: dict[str, deque] = defaultdict(deque)  # path -> queue of errcode / "http500"
         self.media: dict[str, bytes] = {}
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
@@ -60,6 +76,11 @@ class StandInState:
                         out.append(json.dumps(card, ensure_ascii=False))
             return out
 
+    def calls_to(self, path: str) -> list[dict]:
+        """The payloads of every call to ``path`` (``message/send``), in order, dropped ones included."""
+        with self.lock:
+            return [c["payload"] for c in self.calls if c["path"] == path]
+
     def messages_to(self, userid: str) -> list[dict]:
         """Every payload delivered to ``userid``, in order."""
         with self.lock:
@@ -70,6 +91,7 @@ class StandInState:
             self.calls.clear()
             self.sent.clear()
             self.duplicates.clear()
+            self.rate_dropped.clear()
             self.faults.clear()
             self.kf_messages.clear()
             self.kf_sent.clear()
@@ -147,6 +169,8 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
             now = time.time()
             if payload.get("enable_duplicate_check") and now - state._recent.get(key, -1e12) < interval:
                 state.duplicates.append(payload)
+            elif _count_last_minute(state.sent, payload["touser"], now) >= PER_MEMBER_MINUTE:
+                state.rate_dropped.append(payload)
             else:
                 state._recent[key] = now
                 payload["_at"] = now

@@ -16,6 +16,7 @@ import requests
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
+from bot import limits
 from bot.crypto import CallbackCrypto
 from bot.db import session_scope
 from bot.models import Person
@@ -61,6 +62,10 @@ def send():
     if not userid:
         return jsonify({"error": "请选择用户"}), 400
     corp, agent = cfg.WECOM_CORP_ID, cfg.WECOM_AGENT_ID
+    if kind == "location":
+        data["lat"], data["lng"] = limits.coordinate(data.get("lat"), 90), limits.coordinate(data.get("lng"), 180)
+        if data["lat"] is None or data["lng"] is None:
+            return jsonify({"error": "位置的经纬度不对：纬度在 -90 到 90 之间，经度在 -180 到 180 之间"}), 400
     if _is_wechat(cfg, userid):
         return _send_kf(cfg, userid, kind, data)
     if kind == "text":
@@ -71,7 +76,7 @@ def send():
         xml = callbacks.image_xml(corp, userid, media_id, agent_id=agent)
         shown = "[图片]"
     elif kind == "location":
-        xml = callbacks.location_xml(corp, userid, float(data.get("lat", 0)), float(data.get("lng", 0)),
+        xml = callbacks.location_xml(corp, userid, data["lat"], data["lng"],
                                      str(data.get("label", "")), agent_id=agent)
         shown = f"[位置] {data.get('label', '')}"
     elif kind == "click":
@@ -133,7 +138,7 @@ def _send_kf(cfg, userid: str, kind: str, data: dict):
     elif kind == "location":
         label = str(data.get("label", ""))
         standin_kf.customer_writes(state, userid, DEMO_OPEN_KFID, msgtype="location",
-                                   body={"latitude": float(data.get("lat", 0)), "longitude": float(data.get("lng", 0)),
+                                   body={"latitude": data["lat"], "longitude": data["lng"],
                                          "name": label, "address": ""})
         shown = f"[位置] {label}"
     else:

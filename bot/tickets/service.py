@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import escalation, sla, texts
+from bot import escalation, limits, privacy, sla, texts
 from bot.db import add_unique
 from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
 from bot.tickets import categories, routing, states
@@ -67,18 +67,29 @@ def t(key: str, **fields) -> str:
 # --- reading ----------------------------------------------------------------------------------
 
 def find(session: Session, number: int) -> Ticket | None:
-    """The ticket with short number ``number``."""
+    """The ticket with short number ``number`` (None for a number no ticket can have)."""
+    if not 0 < number <= limits.MAX_INT:
+        return None
     return session.scalar(select(Ticket).where(Ticket.number == number))
 
 
-def open_duplicates(session: Session, patch_code: str | None, service_code: str, limit: int = 3) -> list[Ticket]:
-    """Open tickets of the same category on the same patch, newest first."""
+NEARBY_M = 300  # a ticket this close to a sent location may be the same problem
+
+
+def open_duplicates(session: Session, patch_code: str | None, service_code: str, limit: int = 3,
+                    lat: float | None = None, lng: float | None = None) -> list[Ticket]:
+    """Open tickets of the same category nearby, newest first: within ``NEARBY_M`` of a sent
+    location, else on the same patch (a patch is a few hundred households)."""
+    open_states = [s for s, kind in states.STATE_TYPES.items() if kind == "open"]
+    query = select(Ticket).where(Ticket.service_code == service_code, Ticket.status.in_(open_states))
+    if lat is not None and lng is not None:
+        box = NEARBY_M / 100_000  # degrees: a little more than NEARBY_M at Kaiping's latitude
+        near = session.scalars(query.where(Ticket.lat.between(lat - box, lat + box),
+                                           Ticket.long.between(lng - box, lng + box)).order_by(Ticket.id.desc()))
+        return [tk for tk in near if routing.distance_m(lat, lng, tk.lat, tk.long) <= NEARBY_M][:limit]
     if not patch_code:
         return []
-    open_states = [s for s, kind in states.STATE_TYPES.items() if kind == "open"]
-    return list(session.scalars(select(Ticket).where(
-        Ticket.patch_code == patch_code, Ticket.service_code == service_code, Ticket.status.in_(open_states))
-        .order_by(Ticket.id.desc()).limit(limit)))
+    return list(session.scalars(query.where(Ticket.patch_code == patch_code).order_by(Ticket.id.desc()).limit(limit)))
 
 
 def open_tickets_for(session: Session, person: Person) -> list[Ticket]:
@@ -126,15 +137,35 @@ def status_name(status: str) -> str:
     return t(f"status_{status}")
 
 
-def place_of(ticket: Ticket, session: Session | None = None) -> str:
-    """A readable place: the address, else the patch name."""
+def place_of(ticket: Ticket, session: Session | None = None, assigned: bool = False) -> str:
+    """A readable place: the address (personal numbers masked unless for the assigned grid worker),
+    else the patch name."""
     if ticket.address:
-        return ticket.address
+        return privacy.for_viewer(ticket.address, assigned)
     if ticket.patch_code and session is not None:
         name = session.scalar(select(Patch.name).where(Patch.code == ticket.patch_code))
         if name:
             return name
     return ticket.village or ticket.town or t("place_unknown")
+
+
+def public_place(ticket: Ticket, session: Session) -> str:
+    """Where a ticket is, without anything its reporter typed: the map label of a location they
+    sent, else the patch, else the village (for other residents, e.g. the "same problem?" offer)."""
+    if ticket.routed_by == "location" and ticket.address:
+        return privacy.mask(ticket.address)
+    if ticket.patch_code:
+        name = session.scalar(select(Patch.name).where(Patch.code == ticket.patch_code))
+        if name:
+            return name
+    return ticket.village or ticket.town or t("place_unknown")
+
+
+def description_for(ticket: Ticket, assigned: bool = False, limit: int | None = None) -> str:
+    """The resident's words as a reader may see them: ID numbers always masked, phone numbers
+    masked unless ``assigned`` (the assigned grid worker's own view)."""
+    text = privacy.for_viewer(ticket.description, assigned)
+    return text[:limit] if limit else text
 
 
 def mask_phone(mobile: str | None) -> str:
@@ -249,7 +280,7 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
     worker = routing.grid_worker_for(session, route.patch.code if route.patch else None)
     ticket = Ticket(inbound_id=inbound_id, service_code=category.id, service_name=category.name,
                     status="open", agency_responsible=category.department, urgency=category.urgency,
-                    description=description, address=address or None, lat=lat, long=lng,
+                    description=description, address=limits.fit(address, limits.ADDRESS) or None, lat=lat, long=lng,
                     patch_code=route.patch.code if route.patch else None, village=route.village,
                     town=route.town, routed_by=route.how, reporter_userid=reporter,
                     reporter_channel=reporter_channel, assignee_userid=worker.userid if worker else None,
@@ -271,10 +302,10 @@ def _reporter_fields(session: Session, ticket: Ticket) -> dict:
             "phone": mask_phone(person.mobile if person else None)}
 
 
-def _ticket_fields(session: Session, ticket: Ticket) -> dict:
+def _ticket_fields(session: Session, ticket: Ticket, assigned: bool = False) -> dict:
     category = categories.get(ticket.service_code)
     return {"number": ticket.number, "category": ticket.service_name or category.name,
-            "place": place_of(ticket, session), "description": ticket.description,
+            "place": place_of(ticket, session, assigned), "description": description_for(ticket, assigned),
             "agency": ticket.agency_responsible or category.department,
             "response": response_text(ticket), **_reporter_fields(session, ticket)}
 
@@ -295,7 +326,7 @@ def _photo_line(ticket: Ticket) -> str:
 def push_to_worker(session: Session, ticket: Ticket, userid: str, event: TicketEvent,
                    template: str = "push_new") -> list[Notice]:
     """The push for a new ticket: the text with commands, the photo, and a card with buttons."""
-    fields = _ticket_fields(session, ticket)
+    fields = _ticket_fields(session, ticket, assigned=True)
     key = f"ticket:{ticket.id}:ev{event.id}:{userid}"
     notices = [Notice(userid, t(template, photo=_photo_line(ticket), **fields), f"{key}:text")]
     for n, media in enumerate(_photos(ticket)):
@@ -337,7 +368,7 @@ def card_update(session: Session, ticket: Ticket, userid: str, response_code: st
     if ticket.assignee_userid != userid:
         return {"response_code": response_code, "button": {"replace_name": t("card_elsewhere")}}
     if ticket.status in ("acknowledged", "waiting"):
-        card = template_card(ticket, _ticket_fields(session, ticket), task_id, accepted=True)
+        card = template_card(ticket, _ticket_fields(session, ticket, assigned=True), task_id, accepted=True)
         return {"response_code": response_code, "template_card": card}
     return None
 
@@ -390,7 +421,7 @@ def resolve(session: Session, ticket: Ticket, actor: Actor, note: str, now: date
     ticket.acknowledged_at = ticket.acknowledged_at or event.at
     if isinstance(actor, Person) and ticket.assignee_userid is None:
         ticket.assignee_userid = actor.userid
-    text = t("notify_resolved", number=ticket.number, category=ticket.service_name, note=note)
+    text = t("notify_resolved", number=ticket.number, category=ticket.service_name, note=privacy.mask(note))
     return _to_residents(session, ticket, event, text)
 
 
@@ -417,8 +448,8 @@ def reopen(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: 
     """Reopen (the resident was not satisfied): push the village cadres and the grid worker."""
     event = _transition(session, ticket, actor, "reopen", note, now,
                         check_actor=not (isinstance(actor, str) and actor == ticket.reporter_userid))
-    extra = {"score": score if score is not None else "", "note": note,
-             "resolution": ticket.status_notes or ""}
+    extra = {"score": score if score is not None else "", "note": privacy.mask(note),
+             "resolution": privacy.mask(ticket.status_notes)}
     sla.start(ticket, event.at)  # the deadlines start again
     notices = _push_cadres(session, ticket, event, "push_reopened", **extra)
     if ticket.assignee_userid and ticket.assignee_userid not in {n.to_user for n in notices}:
