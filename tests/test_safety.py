@@ -67,9 +67,9 @@ def test_a_resend_after_an_unknown_outcome_asks_wecom_to_drop_a_duplicate(app, c
 
 
 def test_the_stand_in_drops_what_wecom_drops():
-    from bot.standin import StandInServer
-
     import requests
+
+    from bot.standin import StandInServer
 
     server = StandInServer(StandInState("wwx", {"s": "app"})).start()
     try:
