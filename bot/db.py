@@ -109,3 +109,36 @@ def is_unique_violation(exc: Exception) -> bool:
     """Whether an IntegrityError came from a unique constraint (on SQLite or PostgreSQL)."""
     text_ = str(getattr(exc, "orig", exc)).lower()
     return "unique" in text_ or "duplicate key" in text_
+
+
+def require_schema(url: str) -> None:
+    """Stop a command with one clear line when the database at ``url`` has no tables yet."""
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            present = False   # do not create an empty file just to look inside it
+        else:
+            present = inspect(get_engine(url)).has_table("ticket")
+    except Exception as exc:  # unreachable, bad credentials: say which database
+        sys.stderr.write(f"数据库无法打开 / cannot open the database {_safe(url)}: {type(exc).__name__}\n")
+        sys.exit(2)
+    if not present:
+        sys.stderr.write(f"数据库里还没有数据表 / no tables in {_safe(url)}: 先运行 qingche db upgrade "
+                         "(或 qingche demo)，或用 DATABASE_URL 指向已有的数据库\n")
+        sys.exit(2)
+
+
+def _safe(url: str) -> str:
+    """``url`` without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "DATABASE_URL"
