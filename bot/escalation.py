@@ -105,6 +105,9 @@ def _check_whistle(session: Session, whistle: Whistle, now: datetime) -> list[al
         f"whistle:{whistle.id}", ticket_id=ticket.id, now=now)
 
 
+URGENT = ("high", "emergency")
+
+
 def check_deadlines(now: datetime | None = None) -> int:
     """Sweep step: act on every passed deadline once; return how many tickets were looked at."""
     rt = runtime.get()
@@ -144,13 +147,13 @@ def cadre_push(session: Session, ticket, event, template: str, text: str) -> lis
     kind = KIND_OF_TEMPLATE.get(template, template)
     pushes = alerts.raise_alerts(session, village_cadres(session, ticket), kind, text,
                                  f"ticket:{ticket.id}:ev{event.id}", ticket_id=ticket.id,
-                                 urgent=ticket.urgency == "high", now=event.at)
+                                 urgent=ticket.urgency in URGENT, now=event.at)
     return alerts.as_notices(pushes)
 
 
 def on_filed(session: Session, ticket, event) -> list:
     """A new urgent ticket: its village cadres hear at once (an unrouted one already did)."""
-    if ticket.urgency != "high":
+    if ticket.urgency not in URGENT:
         return []
     from bot.tickets import service
 

@@ -48,7 +48,10 @@ class Sla:
     whistle_report: timedelta
 
     def limits(self, category: str, urgency: str = "normal") -> Limits:
-        """The limits for a category (then its urgency, then the default)."""
+        """The limits for a category (then its urgency, then the default); an emergency's own limits
+        win over its category's."""
+        if urgency == "emergency" and urgency in self.urgency:
+            return self.urgency[urgency]
         return self.categories.get(category) or self.urgency.get(urgency) or self.default
 
 

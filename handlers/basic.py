@@ -119,5 +119,7 @@ class Fallback(Handler):
     def handle(self, msg: Message, ctx) -> None:
         if msg.msg_type != "text":
             ctx.reply(ctx.t("common.unsupported_type", kind=ctx.t("common.kind_other")))
-        else:
-            ctx.reply(ctx.t("common.fallback"))
+            return
+        from handlers.certificate import offer_person
+
+        offer_person(ctx, msg.text, key="common.fallback")   # never a dead end: a person can answer it

@@ -72,9 +72,7 @@ class CertificateQuestion(Handler):
             ctx.state.set(CHOOSE, {"ids": result.ids, "text": msg.text[:500]}, ttl=STATE_TTL, expiry_text=None)
             ctx.reply(choices_text(result.items, ctx))
         else:
-            record_miss(ctx, msg.text, result.normalized)
-            ctx.state.set(OFFER, {"text": msg.text[:500]}, ttl=STATE_TTL, expiry_text=None)
-            ctx.reply(ctx.t("catalogue.no_match"))
+            offer_person(ctx, msg.text, result.normalized)
 
     def continue_conversation(self, msg: Message, ctx) -> None:
         state = ctx.state.get()
@@ -108,6 +106,13 @@ class CertificateQuestion(Handler):
         from handlers import route
 
         route(msg, ctx)
+
+
+def offer_person(ctx, text: str, normalized: str | None = None, key: str = "catalogue.no_match") -> None:
+    """Nothing here answers ``text``: log it for cadres and offer to pass it to a person."""
+    record_miss(ctx, text, normalized)
+    ctx.state.set(OFFER, {"text": text[:500]}, ttl=STATE_TTL, expiry_text=None)
+    ctx.reply(ctx.t(key))
 
 
 def file_request(ctx, text: str) -> None:

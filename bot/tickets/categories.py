@@ -11,7 +11,8 @@ from bot.tickets.words import plain
 
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "categories.yaml"
 FALLBACK_ID = "other"
-URGENCIES = ("normal", "high")
+MANUAL_IDS = (FALLBACK_ID, "consultation")  # chosen by the intake itself, never by keywords
+URGENCIES = ("normal", "high")   # a ticket may also be "emergency": immediate danger, whatever the category
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def parse(data: dict) -> tuple[list[Category], list[Emergency]]:
         if not isinstance(weight, int) or weight < 1:
             raise CategoryFileError(f"{where}: weight must be a positive whole number")
         keywords = _keywords(raw.get("keywords", []), where)
-        if not keywords and raw["id"] != FALLBACK_ID:
+        if not keywords and raw["id"] not in MANUAL_IDS:
             raise CategoryFileError(f"{where}: needs at least one keyword")
         cats.append(Category(id=raw["id"], name=raw["name"].strip(), keywords=keywords,
                              department=raw["department"].strip(), handler=raw["handler"].strip(),
@@ -106,11 +107,12 @@ def get(category_id: str) -> Category:
     return get(FALLBACK_ID)
 
 
-def _score(text_plain: str, keywords: tuple[str, ...], weight: int) -> int:
+def _score(text_plain: str, keywords: tuple[str, ...], weight: int) -> float:
     hits = [k for k in keywords if k in text_plain]
-    # a keyword inside a longer matched keyword ("垃圾" in "倒垃圾") counts once
+    # a keyword inside a longer matched keyword ("垃圾" in "倒垃圾") counts once; a longer keyword
+    # says more ("沙井盖" is a road, "沙井" may be a drain)
     distinct = [k for k in hits if not any(k != other and k in other for other in hits)]
-    return len(distinct) * weight
+    return sum(weight * (1 + 0.3 * max(len(k) - 2, 0)) for k in distinct)
 
 
 def classify(text: str) -> Category | None:
@@ -121,7 +123,7 @@ def classify(text: str) -> Category | None:
         score = _score(p, cat.keywords, cat.weight)
         if score > best_score:
             best, best_score = cat, score
-    return best
+    return best if best is None or best.id not in MANUAL_IDS else None
 
 
 def detect_emergency(text: str) -> Emergency | None:

@@ -87,6 +87,19 @@ def village_by_text(session: Session, text: str) -> tuple[str, str] | None:
     return None
 
 
+def village_by_core(session: Session, text: str) -> tuple[str, str] | None:
+    """(village, town) when ``text`` names a village by its core name as people say it: 楼冈, 東河嗰边, 南屏."""
+    from bot.kf.village import core
+
+    p = plain(text)
+    best = None
+    for village, town in session.execute(select(Patch.village, Patch.town).distinct()):
+        name = plain(core(village))
+        if len(name) >= 2 and name in p and (best is None or len(name) > len(plain(core(best[0])))):
+            best = (village, town)
+    return best
+
+
 def town_by_text(session: Session, text: str) -> str | None:
     """The town or 街道 named in ``text``."""
     p = plain(text)
@@ -113,7 +126,7 @@ def route(session: Session, *, text: str = "", lat: float | None = None, lng: fl
             return _route(patch, "registered")
     for hint in (text, village_hint or ""):
         if hint:
-            found_village = village_by_text(session, hint)
+            found_village = village_by_text(session, hint) or village_by_core(session, hint)
             if found_village:
                 return Route(None, found_village[0], found_village[1], "village")
             town = town_by_text(session, hint)

@@ -270,8 +270,9 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
                   route: Route, reporter_channel: str = "app", address: str | None = None,
                   lat: float | None = None, lng: float | None = None,
                   photos: list[tuple[str, str]] | None = None, inbound_id: int | None = None,
-                  now: datetime | None = None) -> tuple[Ticket, list[Notice]]:
-    """File a ticket, assign the patch's grid worker, and return the pushes (worker or cadres)."""
+                  now: datetime | None = None, urgency: str | None = None) -> tuple[Ticket, list[Notice]]:
+    """File a ticket, assign the patch's grid worker, and return the pushes (worker or cadres).
+    ``urgency`` overrides the category's ("emergency" when the report spoke of immediate danger)."""
     if inbound_id is not None:
         existing = session.scalar(select(Ticket).where(Ticket.inbound_id == inbound_id))
         if existing is not None:
@@ -279,7 +280,7 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
     now = now or utcnow()
     worker = routing.grid_worker_for(session, route.patch.code if route.patch else None)
     ticket = Ticket(inbound_id=inbound_id, service_code=category.id, service_name=category.name,
-                    status="open", agency_responsible=category.department, urgency=category.urgency,
+                    status="open", agency_responsible=category.department, urgency=urgency or category.urgency,
                     description=description, address=limits.fit(address, limits.ADDRESS) or None, lat=lat, long=lng,
                     patch_code=route.patch.code if route.patch else None, village=route.village,
                     town=route.town, routed_by=route.how, reporter_userid=reporter,

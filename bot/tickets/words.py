@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
-LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions")
+LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
+             "meta_deadline_about", "danger")
 COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
 _DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
 
@@ -46,6 +47,11 @@ class Words:
     questions: tuple[str, ...]
     ratings: dict[str, int]
     commands: dict[str, tuple[str, ...]]
+    shapes: dict[str, tuple[str, ...]]
+    meta_grid: tuple[str, ...]
+    meta_deadline: tuple[str, ...]
+    meta_deadline_about: tuple[str, ...]
+    danger: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,14 +68,22 @@ def words() -> Words:
     if not isinstance(commands, dict) or set(commands) != set(COMMANDS):
         raise ValueError(f"{WORDS_FILE.name}: commands must list exactly {', '.join(COMMANDS)}")
 
-    def folded(key):
-        return tuple(sorted({plain(str(w)) for w in data[key] if plain(str(w))}, key=len, reverse=True))
+    def folded(key, values=None):
+        values = data[key] if values is None else values
+        return tuple(sorted({plain(str(w)) for w in values if plain(str(w))}, key=len, reverse=True))
+
+    shapes = data.get("shapes")
+    if not isinstance(shapes, dict) or not all(isinstance(v, list) for v in shapes.values()):
+        raise ValueError(f"{WORDS_FILE.name}: shapes must map each kind of report to a list of words")
 
     return Words(
         triggers=folded("triggers"), cues=folded("cues"), skip=frozenset(folded("skip")),
         yes=frozenset(folded("confirm")), here=folded("here"), questions=folded("questions"),
         ratings={plain(k): v for k, v in ratings.items()},
         commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
+        shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
+        meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
+        danger=folded("danger"),
     )
 
 
@@ -169,3 +183,15 @@ def parse_rating(text: str) -> tuple[int, int | None] | None:
                 return None
             return words().ratings[word], number
     return None
+
+
+def report_shapes(text: str) -> list[str]:
+    """The kinds of report ``text`` has the shape of (broken, blocked, danger, dirty, noisy, owed,
+    unfair, nobody_acts): a report is recognised by its shape before it is classified."""
+    p = plain(text)
+    return [kind for kind, options in words().shapes.items() if has_any(p, options)]
+
+
+def is_dangerous(text: str) -> bool:
+    """Words of immediate danger to life or property, whatever the category."""
+    return has_any(plain(text), words().danger)
