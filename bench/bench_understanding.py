@@ -36,7 +36,7 @@ CATEGORY_IDS = {"环境卫生": "environment", "噪音扰民": "noise", "违章�
                 "大气污水": "pollution", "消防隐患": "fire_hazard", "物业": "property", "其他": "other"}
 VILLAGES = {"楼冈社区": "楼冈社区居委会", "东河社区": "东河社区居委会", "大沙墟社区": "大沙墟社区居委会",
             "南屏村": "南屏村委会"}
-RAISED = {"high", "emergency"}
+RAISED = {"emergency"}   # danger recognised: an emergency ticket (a category's own "high" is not a judgement)
 _ids = itertools.count(1)
 
 
@@ -174,9 +174,7 @@ def resident_answer(reply: str, row: dict) -> str | None:
     """What a resident says to the bot's reply, or None when there is nothing more to say."""
     if "已提交" in reply or "工单号" in reply or "已转给" in reply or "已把您" in reply:
         return None
-    if "是同一件事" in reply:
-        return "0"
-    if "回复 1 转给" in reply or "回复1转给" in reply:
+    if "回复 1" in reply and "转给" in reply:
         return "1"
     if "反映问题" in reply and ("咨询" in reply or "还是" in reply):
         return "反映问题"

@@ -34,7 +34,7 @@ from handlers.tickets import send_notices
 DRAFT_TTL = timedelta(minutes=30)
 EXPIRY_TEXT = "tickets.draft_expired"
 MIN_DESCRIPTION = 4  # characters: shorter, with no category or shape, is not yet a description
-STEPS = ("complaint_what", "complaint_where", "complaint_duplicate", "complaint_confirm", "complaint_kind")
+STEPS = ("complaint_what", "complaint_where", "complaint_confirm", "complaint_kind")
 CONSULTATION = "consultation"
 REPORT_WORDS = ("反映", "投诉", "报修", "举报", "反映问题", "是反映", "系反映", "问题", "报", "1")
 ASK_WORDS = ("咨询", "问", "问问", "想问", "2", "办事")
@@ -128,11 +128,9 @@ class ComplaintIntake(Handler):
             self._set_description(ctx, draft, described(text) or text, force=True)
         elif step == "complaint_where":
             self._set_place(ctx, draft, text)
-        elif step == "complaint_duplicate":
-            if self._follow(ctx, draft, text):
-                return
-            draft["dup_done"] = True
         elif step == "complaint_confirm":
+            if draft.get("dups") and self._follow(ctx, draft, text):   # "1": the same as an open ticket
+                return
             if is_yes(text):
                 self._file(msg, ctx, draft)
                 return
@@ -254,18 +252,21 @@ class ComplaintIntake(Handler):
                                            lat=draft.get("lat") if located else None,
                                            lng=draft.get("lng") if located else None)
             dups = [tk for tk in dups if tk.reporter_userid != ctx.user_id] or dups
-            if dups:
-                draft["dups"] = [tk.number for tk in dups]
-                # category, place and status only: never another resident's words
-                lines = "\n".join(ctx.t("tickets.duplicate_line", index=i, number=tk.number,
-                                        category=tk.service_name, place=service.public_place(tk, ctx.session),
-                                        status=service.status_name(tk.status))
-                                  for i, tk in enumerate(dups, start=1))
-                choices = "1" if len(dups) == 1 else "/".join(str(i) for i in range(1, len(dups) + 1))
-                return self._ask(ctx, "complaint_duplicate", draft,
-                                 ctx.t("tickets.duplicate_offer", list=lines, choices=choices), repeat)
+            draft["dups"] = [tk.number for tk in dups]
             draft["dup_done"] = True
         return self._ask(ctx, "complaint_confirm", draft, self._summary(ctx, draft), repeat)
+
+    def _duplicates_text(self, ctx, draft: dict) -> str:
+        """The open tickets nearby, offered to follow instead (category, place and status only: never
+        another resident's words), as part of the one confirmation."""
+        tickets = [tk for tk in (service.find(ctx.session, n) for n in draft.get("dups") or []) if tk]
+        if not tickets:
+            return ""
+        lines = "\n".join(ctx.t("tickets.duplicate_line", index=i, number=tk.number, category=tk.service_name,
+                                place=service.public_place(tk, ctx.session), status=service.status_name(tk.status))
+                          for i, tk in enumerate(tickets, start=1))
+        choices = "1" if len(tickets) == 1 else "/".join(str(i) for i in range(1, len(tickets) + 1))
+        return ctx.t("tickets.duplicate_offer", list=lines, choices=choices)
 
     def _ask(self, ctx, step: str, draft: dict, text: str, repeat: bool = True) -> None:
         ctx.state.set(step, draft, ttl=DRAFT_TTL, expiry_text=EXPIRY_TEXT)
@@ -284,8 +285,10 @@ class ComplaintIntake(Handler):
         photos = draft.get("photos") or []
         photo = ctx.t("tickets.photo_yes", count=len(photos)) if photos else ctx.t(
             "tickets.photo_offer_kf" if ctx.channel == "kf" else "tickets.photo_offer")
-        return ctx.t("tickets.summary", category=categories.get(draft["category"]).name,
-                     place=self._place_text(ctx, draft), description=draft["description"], photo=photo)
+        summary = ctx.t("tickets.summary", category=categories.get(draft["category"]).name,
+                        place=self._place_text(ctx, draft), description=draft["description"], photo=photo)
+        offer = self._duplicates_text(ctx, draft)
+        return f"{offer}\n\n{summary}" if offer else summary
 
     def _follow(self, ctx, draft: dict, text: str) -> bool:
         """"1" (or "是"): follow the offered ticket instead of filing a new one."""
@@ -294,7 +297,7 @@ class ComplaintIntake(Handler):
         index = None
         if p.isdigit() and 1 <= int(p) <= len(numbers):
             index = int(p) - 1
-        elif p != "0" and is_yes(text) and numbers:
+        elif has_any(p, ("关注", "同一件", "系同一", "是同一")) and numbers:
             index = 0
         if index is None:
             return False

@@ -10,8 +10,6 @@ def answer_for(reply: str, place: str, photo: str = "没有") -> str | None:
     """What the resident says to the bot's ``reply``; None when the intake is over."""
     if "已提交" in reply or "工单号" in reply or "已关注" in reply:
         return None
-    if "是同一件事" in reply:
-        return "0"
     if "在哪里" in reply or "地点" in reply and "请核对" not in reply:
         return place
     if "照片" in reply and "请核对" not in reply and "确认" not in reply:

@@ -15,7 +15,7 @@ import yaml
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
 LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
-             "meta_deadline_about", "danger")
+             "meta_deadline_about", "danger", "danger_hedges")
 COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
 _DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
 
@@ -52,6 +52,7 @@ class Words:
     meta_deadline: tuple[str, ...]
     meta_deadline_about: tuple[str, ...]
     danger: tuple[str, ...]
+    danger_hedges: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,7 +84,7 @@ def words() -> Words:
         commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
         shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
         meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
-        danger=folded("danger"),
+        danger=folded("danger"), danger_hedges=folded("danger_hedges"),
     )
 
 
@@ -193,5 +194,15 @@ def report_shapes(text: str) -> list[str]:
 
 
 def is_dangerous(text: str) -> bool:
-    """Words of immediate danger to life or property, whatever the category."""
-    return has_any(plain(text), words().danger)
+    """Words of immediate danger to life or property, whatever the category (not when hedged:
+    "好怕起火" is a worry, not a fire)."""
+    p = plain(text)
+    w = words()
+    for word in w.danger:
+        start = p.find(word)
+        while start >= 0:
+            before = p[max(0, start - 4):start]
+            if not any(h in before for h in w.danger_hedges):
+                return True
+            start = p.find(word, start + 1)
+    return False
