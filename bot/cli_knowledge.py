@@ -26,7 +26,15 @@ def check(directory: str | None) -> None:
             click.echo(line, err=True)
         click.echo(f"{len(errors)} error(s)", err=True)
         sys.exit(1)
+    from knowledge import concepts
+
+    try:
+        lexicon = concepts.parse(__import__("yaml").safe_load(concepts.CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
+    except concepts.ConceptError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
     Matcher(Catalogue(items))  # the index builds from these entries
+    click.echo(f"OK: {len(lexicon)} residents' words in the concept lexicon")
     counts: dict[str, int] = {}
     for item in items.values():
         key = f"{item.kind}:{item.duty_list}" if item.kind == "duty" else item.kind

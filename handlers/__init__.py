@@ -12,6 +12,7 @@ from handlers.cadre import CadreCommands
 from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
+from handlers.service_info import ServiceQuestions
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
 from handlers.waiting import AskResident, ResidentAnswer
 from handlers.whistle import WhistleCommands
@@ -33,6 +34,7 @@ REGISTRY: list[Handler] = [
     ActiveConversation(),
     TellVillage(),
     Help(),
+    ServiceQuestions(),  # about the service itself: who is my grid worker, how long does a report take
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),
     ComplaintIntake(),

@@ -25,7 +25,10 @@ KIND_REQUIRED: dict[str, dict[str, type | tuple]] = {
     "service": {"answer": str, "where": str},
     "duty": {"list": str, "answer": str},
 }
-OPTIONAL = {"keywords": list, "see": str, "see_also": list, "source": str, "where": str, "decline": str}
+OPTIONAL = {"keywords": list, "see": str, "see_also": list, "source": str, "where": str, "decline": str,
+            "purposes": list, "askers": list}
+# purposes: what the paper is for (入学, 助学金, 征兵); askers: who asks for it (学校, 武装部, 银行).
+# Both are evidence for the entry, scored like keywords (and like "<word>+证明" together with 证明).
 
 
 class CatalogueError(ValueError):
@@ -113,7 +116,7 @@ def _check_entry(fname: str, index: int, entry: Any) -> tuple[list[str], Item | 
             err(fld, "unknown field")
         elif value is not None and not isinstance(value, OPTIONAL[fld]):
             err(fld, f"expected {_type_name(OPTIONAL[fld])}, got {type(value).__name__}")
-    for fld in ("aliases", "keywords", "materials", "steps", "see_also"):
+    for fld in ("aliases", "keywords", "materials", "steps", "see_also", "purposes", "askers"):
         value = entry.get(fld)
         if isinstance(value, list):
             for j, v in enumerate(value):
@@ -125,7 +128,8 @@ def _check_entry(fname: str, index: int, entry: Any) -> tuple[list[str], Item | 
         return errors, None
     item = Item(
         id=entry["id"], kind=kind, name=entry["name"],
-        aliases=tuple(entry["aliases"]), keywords=tuple(entry.get("keywords") or ()),
+        aliases=tuple(entry["aliases"]),
+        keywords=tuple(entry.get("keywords") or ()) + tuple(entry.get("purposes") or ()) + tuple(entry.get("askers") or ()),
         data=dict(entry), file=fname,
     )
     return errors, item

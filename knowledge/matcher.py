@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from knowledge import concepts, phonetic
 from knowledge.catalogue import Catalogue, Item, load_catalogue
 from knowledge.normalize import normalize, normalize_term
 
@@ -20,12 +21,17 @@ MARGIN = 8.0          # ... and beat the runner-up by this much for a confident 
 CHOICE_MIN = 62.0     # below this an entry is not offered as a choice
 CHOICE_SPREAD = 25.0  # choices must be within this of the top score
 MAX_CHOICES = 3
+LEAD = 15.0           # a close call whose best choice leads the next by this much is answered directly ...
+LEAD_MIN = 81.0       # ... when its evidence is more than one keyword or a fuzzy likeness
+GENERIC = ("S14",)    # the catalogue's own overview: answered when asked for, never offered as a guess
 FUZZY_CUTOFF = 75.0
 FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
 FUZZY_CAP = 80.0      # ... and alone never reaches CONFIDENT
 MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist early)
 
 STRONG, CONJ, WEAK = 3, 2, 1
+SOUND_MIN = 3        # terms this long (characters) are also matched by sound (homophone typos)
+SOUND_PENALTY = 6.0  # a name heard, not read, counts a little less than one read as written
 _END, _PART = "\0end", "\0part"  # trie markers (never a character of normalised text)
 
 # Words that make a message look like a question about certificates or services.
@@ -94,12 +100,21 @@ class Matcher:
                     # A certificate's keyword next to 证明 is as good as a written pair ("没有犯罪" + 证明).
                     self._add(terms, f"{raw}+证明", item.id, WEAK)
         self.duty_ids = frozenset(item.id for item in catalogue if item.kind == "duty")
+        self.generic_ids = frozenset(i for i in GENERIC if i in catalogue.items)
         self.single = [t for t in terms.values() if len(t.parts) == 1]
         self.conj = [t for t in terms.values() if len(t.parts) > 1]
         # A character trie over every name, alias, keyword and keyword part: one walk finds them all.
         self.trie: dict = {}
         for t in self.single:
             self._node(t.parts[0]).setdefault(_END, []).append(t)
+        # The same terms by sound: one syllable per character (knowledge/phonetic.py).
+        self.sound_trie: dict = {}
+        for t in self.single:
+            if len(t.parts[0]) >= SOUND_MIN:
+                node = self.sound_trie
+                for syl in phonetic.sounds(t.parts[0]):
+                    node = node.setdefault(syl, {})
+                node.setdefault(_END, []).append(t)
         self.conj_by_part: dict[str, list[_Term]] = {}
         for t in self.conj:
             for part in t.parts:
@@ -137,7 +152,7 @@ class Matcher:
         q = normalize(text)[:MAX_TEXT]
         if not q:
             return MatchResult("none", normalized=q)
-        scores = self._score(q)
+        scores = self._score(concepts.augment(q))
         if any(c in q for c in DUTY_CUES):
             # "是不是村委的事": a cadre asking about duties, not a resident asking for the service.
             scores = {i: s + (DUTY_BONUS if i in self.duty_ids else -DUTY_BONUS) for i, s in scores.items()}
@@ -157,6 +172,15 @@ class Matcher:
             # A close call inside a complaint ("邻居养狗很吵") is the complaint handler's, not ours.
             return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
         choices = [(i, s) for i, s in ranked if s >= CHOICE_MIN and s >= top - CHOICE_SPREAD][:MAX_CHOICES]
+        specific = [(i, s) for i, s in choices if i not in self.generic_ids]
+        if specific:
+            choices = specific  # "which certificates can you still issue?" is no answer next to one that fits
+        elif top < CONFIDENT:
+            return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
+        if choices[0][1] >= LEAD_MIN and (len(choices) == 1 or choices[0][1] - choices[1][1] >= LEAD):
+            # one entry clearly leads: a menu of one costs the resident a turn for nothing
+            item = self.catalogue[choices[0][0]]
+            return MatchResult("confident", (item,), (choices[0][1],), q, {"ranked": ranked[:5], "led": True})
         items = tuple(self.catalogue[i] for i, _ in choices)
         return MatchResult("clarify", items, tuple(s for _, s in choices), q, {"ranked": ranked[:5]})
 
@@ -184,13 +208,33 @@ class Matcher:
                 if all(p in parts for p in t.parts):
                     spans = tuple((parts[p], parts[p] + len(p)) for p in t.parts)
                     hits.append((spans, t.item_id, t.level, t.length))
+        exact = {(h[0], h[1]) for h in hits}
+        syllables = phonetic.sounds(q)
+        heard: set[tuple] = set()
+        for i in range(n):
+            node = self.sound_trie
+            j = i
+            while j < n:
+                node = node.get(syllables[j])
+                if node is None:
+                    break
+                j += 1
+                for t in node.get(_END, ()):
+                    if (((i, j),), t.item_id) not in exact:  # a homophone, not the word as written
+                        hit = (((i, j),), t.item_id, t.level, j - i)
+                        hits.append(hit)
+                        heard.add(hit)
         kept = [h for h in hits if not any(g[1] != h[1] and g[3] > h[3] and _inside(h[0], g[0]) for g in hits)]
         strong_len: dict[str, int] = {}
+        strong_read: set[str] = set()
         support: dict[str, int] = {}
         conj: set[str] = set()
-        for _spans, item_id, level, length in kept:
+        for hit in kept:
+            _spans, item_id, level, length = hit
             if level == STRONG:
                 strong_len[item_id] = max(strong_len.get(item_id, 0), length)
+                if hit not in heard:
+                    strong_read.add(item_id)
             else:
                 support[item_id] = support.get(item_id, 0) + 1
                 if level == CONJ:
@@ -199,7 +243,7 @@ class Matcher:
         for item_id in set(strong_len) | set(support):
             extra = support.get(item_id, 0)
             if item_id in strong_len:
-                base = 100.0 + min(strong_len[item_id], 10)
+                base = 100.0 + min(strong_len[item_id], 10) - (0 if item_id in strong_read else SOUND_PENALTY)
             elif item_id in conj:
                 base, extra = 90.0, extra - 1
             elif extra >= 2:

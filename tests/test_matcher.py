@@ -48,11 +48,29 @@ def test_both_names_in_one_message_is_a_close_call():
     assert sorted(result.ids) == ["R1", "S4"]
 
 
-def test_unknown_typo_is_a_close_call_not_an_answer():
-    result = match("政甚情况证明")
-    assert result.outcome == "clarify"
-    assert result.ids[0] == "R4"
-    assert len(result.ids) <= 3
+def test_a_homophone_typo_is_heard_by_its_sound():
+    result = match("政甚情况证明")          # 甚 for 审: same sound, no typo table
+    assert (result.outcome, result.ids) == ("confident", ["R4"])
+
+
+@pytest.mark.parametrize("typed, meant", [("居注证明", "R1"), ("全属来源证明", "R2"), ("善养关系证明", "C30")])
+def test_cantonese_speakers_confusions_are_folded(typed, meant):
+    """z/zh, s/sh, -n/-ng, n/l: the confusions Cantonese speakers make typing Mandarin."""
+    assert match(typed).ids[:1] == [meant]
+
+
+def test_residents_words_name_a_concept():
+    from knowledge.concepts import concepts_in
+    from knowledge.normalize import normalize
+
+    assert concepts_in(normalize("银行要证明我哋系两公婆")) == ["夫妻"]
+    assert match("要证明我哋两公婆").ids[:1] == ["C23"]
+
+
+def test_one_choice_is_an_answer_and_the_overview_is_never_a_guess():
+    result = match("政审材料要多久")
+    assert result.outcome == "confident"
+    assert "S14" not in match("要开个证明证明我住这里").ids
 
 
 @pytest.mark.parametrize("text", ["楼下路灯坏了", "你好", "", "今天天气怎么样", "邻居养狗天天叫很吵"])

@@ -1,0 +1,75 @@
+"""Questions about the service itself: who my grid worker is, how long a report takes, how to follow it.
+
+Answered from the roster (the sender's patch, or a village or patch the message names) and from the
+deadlines in ``knowledge/sla.yaml`` and ``knowledge/categories.yaml``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import sla
+from bot.models import Patch
+from bot.tickets import routing, service
+from bot.tickets.words import has_any, plain, words
+from handlers.base import Handler, Message
+
+
+def _asks_grid(text: str) -> bool:
+    return has_any(plain(text), words().meta_grid)
+
+
+def _asks_deadline(text: str) -> bool:
+    p = plain(text)
+    w = words()
+    return has_any(p, w.meta_deadline) and has_any(p, w.meta_deadline_about)
+
+
+class ServiceQuestions(Handler):
+    """我们小区的网格员是谁 / 投诉多久有回复 / 怎么查进度."""
+
+    name = "service_info"
+
+    def check(self, msg: Message, ctx) -> bool:
+        if not msg.is_text or len(msg.text) > 80:
+            return False
+        return _asks_grid(msg.text) or _asks_deadline(msg.text)
+
+    def handle(self, msg: Message, ctx) -> None:
+        if _asks_grid(msg.text):
+            ctx.reply(self._grid(ctx, msg.text))
+        else:
+            ctx.reply(self._deadline(ctx))
+
+    def _grid(self, ctx, text: str) -> str:
+        patches: list[Patch] = []
+        found = routing.patch_by_keywords(ctx.session, text)
+        if found:
+            patches = [found[0]]
+        else:
+            village = routing.village_by_text(ctx.session, text) or routing.village_by_core(ctx.session, text)
+            if village:
+                patches = list(ctx.session.scalars(select(Patch).where(Patch.village == village[0]).order_by(Patch.code)))
+            elif ctx.person is not None and ctx.person.patch:
+                patches = list(ctx.session.scalars(select(Patch).where(Patch.code == ctx.person.patch)))
+        if not patches:
+            return ctx.t("service.grid_where")
+        lines = []
+        for patch in patches:
+            worker = routing.grid_worker_for(ctx.session, patch.code)
+            if worker is None:
+                lines.append(ctx.t("service.grid_none", patch=patch.name))
+            else:
+                lines.append(ctx.t("service.grid_line", patch=patch.name, name=worker.name,
+                                   kind=worker.kind or "", mobile=worker.mobile or ctx.t("tickets.phone_unknown")))
+        return ctx.t("service.grid", lines="\n".join(lines))
+
+    def _deadline(self, ctx) -> str:
+        limits = sla.load().default
+        text = ctx.t("service.deadline", acknowledge=service.duration_text(limits.acknowledge),
+                     resolve=service.duration_text(limits.resolve))
+        mine = [tk for tk in service.tickets_of_resident(ctx.session, ctx.user_id, limit=3)]
+        if mine:
+            text += "\n" + "\n".join(ctx.t("service.deadline_mine", number=tk.number, category=tk.service_name,
+                                           status=service.status_name(tk.status),
+                                           expected=service.expected_text(tk)) for tk in mine)
+        return text
