@@ -14,8 +14,9 @@ def knowledge() -> None:
 
 @knowledge.command()
 @click.option("--dir", "directory", default=None, help="catalogue folder (default: the packaged one)")
-def check(directory: str | None) -> None:
-    """Validate the catalogue files; list every mistake with file, entry and field."""
+@click.option("--texts", "texts_dir", default=None, help="texts folder (default: knowledge/texts)")
+def check(directory: str | None, texts_dir: str | None) -> None:
+    """Validate the catalogue, categories, deadlines and texts; list every mistake with file, entry and field."""
     from knowledge.catalogue import Catalogue
     from knowledge.catalogue import check as check_catalogue
     from knowledge.matcher import Matcher
@@ -35,6 +36,22 @@ def check(directory: str | None) -> None:
     samples = sum(1 for item in items.values() if item.get("sample"))
     click.echo(f"OK: {len(items)} entries ({summary}); {samples} marked as sample")
     _check_tickets_knowledge()
+    _check_texts(texts_dir)
+    click.echo("OK: every text loads whole (no text cut by a YAML comment, quotes and brackets balanced, "
+               "placeholders known to the code)")
+
+
+def _check_texts(directory: str | None) -> None:
+    """Every text loads whole: nothing cut by a YAML comment, quotes and brackets balanced, and only
+    placeholders the code fills in (see bot/texts.py)."""
+    from bot import texts
+
+    errors = texts.check(directory)
+    if errors:
+        for line in errors:
+            click.echo(line, err=True)
+        click.echo(f"{len(errors)} error(s) in the texts", err=True)
+        sys.exit(1)
 
 
 def _check_tickets_knowledge() -> None:
