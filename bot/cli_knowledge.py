@@ -70,6 +70,23 @@ def _check_tickets_knowledge() -> None:
         sys.exit(1)
     click.echo(f"OK: {len(cats)} complaint categories; deadlines for {len(limits.categories)} categories "
                f"({sla.sla_path().name}); {n_texts} texts")
+    _check_holiday_calendar()
+
+
+def _check_holiday_calendar() -> None:
+    """Warn (without failing) when the holiday calendar has no data for next year yet: working-day
+    deadlines reaching into it would count Monday to Friday only."""
+    from importlib import metadata
+
+    from bot import workdays
+    from bot.timeutil import to_local, utcnow
+
+    year = to_local(utcnow()).year + 1
+    if not workdays.covered(year):
+        click.echo(f"Warning: the holiday calendar (chinesecalendar {metadata.version('chinesecalendar')}) has no "
+                   f"data for {year}: working-day deadlines reaching into {year} count Monday to Friday only, "
+                   "without holidays or 调休. Upgrade it (pip install -U chinesecalendar) once the State Council "
+                   "publishes the schedule, usually in November.", err=True)
 
 
 @knowledge.command()

@@ -13,7 +13,7 @@ from bot import cadre_words, privacy, sla, stats, texts, whistles
 from bot.models import Patch, Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
-from bot.timeutil import fmt_local
+from bot.timeutil import fmt_deadline, fmt_local
 from handlers.base import Handler, Message
 from handlers.tickets import send_notices
 
@@ -103,7 +103,7 @@ class CadreCommands(Handler):
                         status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
                         description=service.description_for(ticket), assignee=_name(ctx.session, ticket.assignee_userid),
                         requested=fmt_local(ticket.requested_at), acknowledge_by=fmt_local(ticket.acknowledge_by),
-                        resolve_by=fmt_local(ticket.resolve_by),
+                        resolve_by=fmt_deadline(ticket.resolve_by),
                         overdue=ctx.t("cadre.detail_overdue") if stats.is_overdue(ticket, ctx.now) else "",
                         whistles=whistle_lines, history=history))
 
