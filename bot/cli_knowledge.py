@@ -14,8 +14,9 @@ def knowledge() -> None:
 
 @knowledge.command()
 @click.option("--dir", "directory", default=None, help="catalogue folder (default: the packaged one)")
-def check(directory: str | None) -> None:
-    """Validate the catalogue files; list every mistake with file, entry and field."""
+@click.option("--texts", "texts_dir", default=None, help="texts folder (default: knowledge/texts)")
+def check(directory: str | None, texts_dir: str | None) -> None:
+    """Validate the catalogue, categories, deadlines and texts; list every mistake with file, entry and field."""
     from knowledge.catalogue import Catalogue
     from knowledge.catalogue import check as check_catalogue
     from knowledge.matcher import Matcher
@@ -43,6 +44,22 @@ def check(directory: str | None) -> None:
     samples = sum(1 for item in items.values() if item.get("sample"))
     click.echo(f"OK: {len(items)} entries ({summary}); {samples} marked as sample")
     _check_tickets_knowledge()
+    _check_texts(texts_dir)
+    click.echo("OK: every text loads whole (no text cut by a YAML comment, quotes and brackets balanced, "
+               "placeholders known to the code)")
+
+
+def _check_texts(directory: str | None) -> None:
+    """Every text loads whole: nothing cut by a YAML comment, quotes and brackets balanced, and only
+    placeholders the code fills in (see bot/texts.py)."""
+    from bot import texts
+
+    errors = texts.check(directory)
+    if errors:
+        for line in errors:
+            click.echo(line, err=True)
+        click.echo(f"{len(errors)} error(s) in the texts", err=True)
+        sys.exit(1)
 
 
 def _check_tickets_knowledge() -> None:
@@ -61,6 +78,23 @@ def _check_tickets_knowledge() -> None:
         sys.exit(1)
     click.echo(f"OK: {len(cats)} complaint categories; deadlines for {len(limits.categories)} categories "
                f"({sla.sla_path().name}); {n_texts} texts")
+    _check_holiday_calendar()
+
+
+def _check_holiday_calendar() -> None:
+    """Warn (without failing) when the holiday calendar has no data for next year yet: working-day
+    deadlines reaching into it would count Monday to Friday only."""
+    from importlib import metadata
+
+    from bot import workdays
+    from bot.timeutil import to_local, utcnow
+
+    year = to_local(utcnow()).year + 1
+    if not workdays.covered(year):
+        click.echo(f"Warning: the holiday calendar (chinesecalendar {metadata.version('chinesecalendar')}) has no "
+                   f"data for {year}: working-day deadlines reaching into {year} count Monday to Friday only, "
+                   "without holidays or 调休. Upgrade it (pip install -U chinesecalendar) once the State Council "
+                   "publishes the schedule, usually in November.", err=True)
 
 
 @knowledge.command()

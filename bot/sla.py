@@ -1,9 +1,17 @@
 """Ticket deadlines from ``knowledge/sla.yaml`` (or ``QINGCHE_SLA_FILE``): start, pause and resume the clocks.
 
 An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``) durations written with
-units: ``30s``, ``15m``, ``2h``, ``10d``. A category's entry wins over its urgency's, which wins
-over ``default``. Waiting for the resident pauses the clocks: on resume both deadlines move on by
-the time spent waiting.
+units: ``30s``, ``15m``, ``2h``, ``10d`` (calendar time), and for ``resolve`` also ``10wd``: working
+days as Guangdong 12345 counts them — the deadline is the end (23:59:59 China time) of the 10th
+working day after the day of receipt, weekends, public holidays and 调休 make-up days taken from
+the holiday calendar (``bot.workdays``). Acknowledge and remind clocks stay in calendar time: they
+are hours, and the reminder is timed back from the acknowledge deadline. A category's entry wins
+over its urgency's, which wins over ``default``.
+
+Waiting for the resident pauses the clocks. On resume a calendar-time deadline moves on by the time
+spent waiting; a working-day deadline moves on by the working days that began while the ticket was
+waiting (paused Friday 17:00 and answered Monday 09:00: one, Monday), so it stays at the end of a
+working day and a wait over a weekend or a holiday costs nothing.
 """
 from __future__ import annotations
 
@@ -16,13 +24,14 @@ from pathlib import Path
 
 import yaml
 
+from bot import workdays
 from bot.models import Ticket
 from bot.timeutil import utcnow
 
 SLA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "sla.yaml"
 RESERVED = ("default", "urgency", "whistle")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(wd|[smhd])\s*$")
 
 
 class SlaFileError(ValueError):
@@ -30,11 +39,38 @@ class SlaFileError(ValueError):
 
 
 @dataclass(frozen=True)
+class WorkingDays:
+    """A limit of ``days`` working days (``10wd``), counted as 12345 counts them."""
+
+    days: int
+
+    def after(self, start: datetime) -> datetime:
+        """The end of the ``days``-th working day after ``start``'s day (China time), as stored (naive UTC)."""
+        return workdays.add_working_days(start, self.days)
+
+    @property
+    def shortest(self) -> timedelta:
+        """No deadline of this limit comes sooner than this after receipt (for validation)."""
+        return timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        return f"{self.days}wd"
+
+
+Span = timedelta | WorkingDays
+
+
+def deadline(start: datetime, span: Span) -> datetime:
+    """``start`` plus a calendar-time span, or the working-day deadline after ``start``."""
+    return span.after(start) if isinstance(span, WorkingDays) else start + span
+
+
+@dataclass(frozen=True)
 class Limits:
     """The clocks for one category: acknowledge, resolve, and when to remind before acknowledge."""
 
     acknowledge: timedelta
-    resolve: timedelta
+    resolve: Span
     remind: timedelta
 
 
@@ -55,12 +91,23 @@ class Sla:
         return self.categories.get(category) or self.urgency.get(urgency) or self.default
 
 
-def parse_duration(raw, where: str = "duration") -> timedelta:
-    """``"30s"``, ``"15m"``, ``"2h"``, ``"10d"`` → a timedelta; anything else raises ``SlaFileError``."""
+def parse_duration(raw, where: str = "duration", working_days: bool = False) -> Span:
+    """``"30s"``, ``"15m"``, ``"2h"``, ``"10d"`` → a timedelta; ``"10wd"`` → ``WorkingDays(10)`` where
+    ``working_days`` allows it; anything else raises ``SlaFileError``."""
     m = _DURATION.match(str(raw)) if isinstance(raw, (str, int)) else None
     if not m or int(m.group(1)) <= 0:
-        raise SlaFileError(f"{where}: {raw!r} is not a duration such as 30s, 15m, 2h or 10d")
+        examples = "30s, 15m, 2h, 10d or 10wd (working days)" if working_days else "30s, 15m, 2h or 10d"
+        raise SlaFileError(f"{where}: {raw!r} is not a duration such as {examples}")
+    if m.group(2) == "wd":
+        if not working_days:
+            raise SlaFileError(f"{where}: {raw!r}: working days (wd) are for resolve deadlines only; "
+                               "write this one in s, m, h or d")
+        return WorkingDays(int(m.group(1)))
     return timedelta(seconds=int(m.group(1)) * UNITS[m.group(2)])
+
+
+def _shortest(span: Span) -> timedelta:
+    return span.shortest if isinstance(span, WorkingDays) else span
 
 
 def _limits(raw, where: str, base: Limits | None = None) -> Limits:
@@ -72,8 +119,8 @@ def _limits(raw, where: str, base: Limits | None = None) -> Limits:
     if base is None and not {"acknowledge", "resolve"} <= set(raw):
         raise SlaFileError(f"{where}: acknowledge and resolve are required")
     ack = parse_duration(raw["acknowledge"], f"{where}.acknowledge") if "acknowledge" in raw else base.acknowledge
-    res = parse_duration(raw["resolve"], f"{where}.resolve") if "resolve" in raw else base.resolve
-    if res < ack:
+    res = parse_duration(raw["resolve"], f"{where}.resolve", working_days=True) if "resolve" in raw else base.resolve
+    if _shortest(res) < ack:
         raise SlaFileError(f"{where}: resolve must not be shorter than acknowledge")
     remind = parse_duration(raw["remind"], f"{where}.remind") if "remind" in raw else ack / 2
     if remind >= ack:
@@ -137,7 +184,7 @@ def start(ticket: Ticket, now: datetime | None = None) -> None:
     ticket.acknowledge_by = now + limits.acknowledge
     if ticket.respond_by is None:
         ticket.respond_by = ticket.acknowledge_by  # 响应率 judges the first response against the first deadline
-    ticket.resolve_by = now + limits.resolve
+    ticket.resolve_by = deadline(now, limits.resolve)
     ticket.expected_at = ticket.resolve_by
     ticket.paused_at = None
 
@@ -149,13 +196,21 @@ def pause(ticket: Ticket, now: datetime | None = None) -> None:
 
 
 def resume(ticket: Ticket, now: datetime | None = None) -> None:
-    """Restart the clocks: the deadlines move on by the time spent waiting."""
+    """Restart the clocks: calendar-time deadlines move on by the time spent waiting, working-day
+    deadlines by the working days that began while waiting."""
     if ticket.paused_at is None:
         return
-    waited = max((now or utcnow()) - ticket.paused_at, timedelta(0))
+    now = now or utcnow()
+    waited = max(now - ticket.paused_at, timedelta(0))
+    by_working_days = isinstance(limits_for(ticket).resolve, WorkingDays)
+    working_days = workdays.working_days_between(ticket.paused_at, now) if now > ticket.paused_at else 0
     for name in ("acknowledge_by", "resolve_by", "expected_at"):
         value = getattr(ticket, name)
-        if value is not None:
+        if value is None:
+            continue
+        if name != "acknowledge_by" and by_working_days:
+            setattr(ticket, name, workdays.add_working_days(value, working_days) if working_days else value)
+        else:
             setattr(ticket, name, value + waited)
     ticket.paused_at = None
 

@@ -22,3 +22,16 @@ def fmt_local(dt: datetime | None, pattern: str = "%m月%d日 %H:%M") -> str:
     """A stored datetime as a short Chinese time string."""
     local = to_local(dt)
     return local.strftime(pattern) if local else ""
+
+
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def fmt_deadline(dt: datetime | None) -> str:
+    """A deadline as people say it: ``12月21日（周一）``, with the time only when it is not the
+    end of the day (``12月21日（周一）15:30``)."""
+    local = to_local(dt)
+    if local is None:
+        return ""
+    day = f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）"
+    return day if (local.hour, local.minute) == (23, 59) else f"{day}{local:%H:%M}"

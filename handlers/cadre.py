@@ -4,6 +4,7 @@ A cadre acts only within their jurisdiction (their village, or the town containi
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import or_, select
@@ -12,7 +13,7 @@ from bot import cadre_words, privacy, sla, stats, texts, whistles
 from bot.models import Patch, Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
-from bot.timeutil import fmt_local
+from bot.timeutil import fmt_deadline, fmt_local
 from handlers.base import Handler, Message
 from handlers.tickets import send_notices
 
@@ -97,14 +98,12 @@ class CadreCommands(Handler):
         whistle_lines = "".join(
             ctx.t("cadre.detail_whistle", department=w.department, status=ctx.t(f"cadre.whistle_status_{w.status}"))
             for w in whistles.active_for(ctx.session, ticket))
-        history = "\n".join(ctx.t("cadre.detail_event", when=fmt_local(e.at), who=_name(ctx.session, e.actor),
-                                  action=_action_name(ctx, e.action), note=privacy.mask(e.note)[:40])
-                            for e in ticket.events[-6:])
+        history = "\n".join(_history(ctx, ticket)[-6:])
         ctx.reply(ctx.t("cadre.detail", number=ticket.number, category=ticket.service_name,
                         status=service.status_name(ticket.status), place=service.place_of(ticket, ctx.session),
                         description=service.description_for(ticket), assignee=_name(ctx.session, ticket.assignee_userid),
                         requested=fmt_local(ticket.requested_at), acknowledge_by=fmt_local(ticket.acknowledge_by),
-                        resolve_by=fmt_local(ticket.resolve_by),
+                        resolve_by=fmt_deadline(ticket.resolve_by),
                         overdue=ctx.t("cadre.detail_overdue") if stats.is_overdue(ticket, ctx.now) else "",
                         whistles=whistle_lines, history=history))
 
@@ -166,6 +165,67 @@ def _name(session, userid: str | None) -> str:
         return texts.t("cadre.nobody")
     person = session.scalar(select(Person).where(Person.userid == userid))
     return person.name if person and person.name else userid
+
+
+def _history(ctx, ticket: Ticket) -> list[str]:
+    """The ticket's history, one line per entry; a rating and the close it caused are one line."""
+    lines, previous = [], None
+    for event in ticket.events:
+        rated = previous is not None and previous.action == event.action == "rate" and (previous.note or "").isdigit()
+        if not rated:
+            lines.append(_history_line(ctx, ticket, event))
+        previous = event
+    return lines
+
+
+def _history_line(ctx, ticket: Ticket, event) -> str:
+    """One history entry as a cadre reads it: names and roles, never a userid, media id or link."""
+    return ctx.t("cadre.detail_event", when=fmt_local(event.at), who=_who(ctx.session, event.actor, event.actor_role),
+                 action=_action_name(ctx, event.action), note=_event_note(ctx, ticket, event)).rstrip()
+
+
+def _who(session, userid: str | None, role: str = "") -> str:
+    """系统, 梁晓敏（网格员）, 陈阿姨（居民）, 方主任（楼冈社区居委会）, or 微信居民 for a WeChat resident
+    without a name."""
+    if not userid or userid == service.SYSTEM or role == "system":
+        return texts.t("cadre.who_system")
+    person = session.scalar(select(Person).where(Person.userid == userid))
+    role = person.role if person else (role or "resident")
+    if person is not None and person.role == "cadre" and person.jurisdiction:
+        label = person.jurisdiction
+    elif person is not None and person.role == "department" and person.department:
+        label = person.department
+    else:
+        label = texts.t(f"cadre.role_{role}") if texts.has(f"cadre.role_{role}") else texts.t("cadre.role_other")
+    if person is not None and person.name:
+        return texts.t("cadre.who", name=person.name, role=label)
+    if person is not None and person.channel == "kf":
+        return texts.t("cadre.who_wechat")
+    return label
+
+
+def _event_note(ctx, ticket: Ticket, event) -> str:
+    """The note: the assignee's name for 派单, the score for 评价, 照片 for a photo; else the masked text."""
+    note = event.note or ""
+    if not note:
+        return ""
+    if event.action == "evidence" or _is_photo(ticket, note):
+        return ctx.t("cadre.detail_photo")
+    if event.action == "assign":
+        person = ctx.session.scalar(select(Person).where(Person.userid == note))
+        if person is not None:
+            return person.name or _who(ctx.session, person.userid, person.role)
+    if event.action == "rate" and note.isdigit():
+        return ctx.t("cadre.detail_score", score=int(note))
+    return _LINK.sub(ctx.t("cadre.detail_link"), privacy.mask(note))[:40]
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def _is_photo(ticket: Ticket, note: str) -> bool:
+    """Whether ``note`` is one of the ticket's photos (a media id or picture URL)."""
+    return any(note in (m.media_id, m.pic_url) for m in ticket.media)
 
 
 def _action_name(ctx, action: str) -> str:

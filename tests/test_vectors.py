@@ -1,4 +1,7 @@
-"""The official WeCom test vectors pass through /wecom/callback."""
+"""The official WeCom test vectors pass through /wecom/callback.
+
+The vectors are kept in the repository (tests/data/wecom_vectors.json, see tests/data/README.md), so a
+fresh clone runs these tests on its own."""
 import dataclasses
 import json
 from pathlib import Path
@@ -11,12 +14,10 @@ from bot.crypto import CallbackCrypto
 from bot.db import session_scope
 from bot.models import InboundMessage
 
-VECTORS = json.loads((Path(__file__).resolve().parents[2] / "shared" / "wecom" / "vectors.json").read_text())
+REPO = Path(__file__).resolve().parents[1]
+VECTOR_PATH = Path(__file__).resolve().parent / "data" / "wecom_vectors.json"
+VECTORS = json.loads(VECTOR_PATH.read_text(encoding="utf-8"))
 SETS = VECTORS["sets"]
-
-
-def _vector_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "shared" / "wecom" / "vectors.json"
 
 
 @pytest.fixture(params=SETS, ids=[s["name"] for s in SETS])
@@ -30,8 +31,17 @@ def vector_app(request, config):
 
 
 def test_vectors_file_is_there():
-    assert _vector_path().exists()
+    assert VECTOR_PATH.exists()
     assert len(SETS) == 2
+
+
+def test_vectors_live_in_the_repository():
+    """A clone without anything beside it has the vectors, and says where they come from."""
+    assert VECTOR_PATH.is_relative_to(REPO)
+    assert "WXBizMsgCrypt" in VECTORS["about"]
+    assert [s["source"] for s in SETS] == ["doc 90968 / weworkapi_golang sample.go",
+                                           "weworkapi_python callback/Sample.py"]
+    assert "wecom_vectors.json" in (VECTOR_PATH.parent / "README.md").read_text(encoding="utf-8")
 
 
 def test_url_verification_returns_the_plaintext_alone(vector_app):

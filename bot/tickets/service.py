@@ -19,7 +19,7 @@ from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, Ticke
 from bot.tickets import categories, routing, states
 from bot.tickets.categories import Category
 from bot.tickets.routing import Route
-from bot.timeutil import fmt_local, utcnow
+from bot.timeutil import fmt_deadline, utcnow
 
 Actor = Person | str  # a roster person, or "system"
 UNSATISFIED_MAX = 2   # ratings at or below this reopen the ticket
@@ -505,5 +505,6 @@ def resume(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: 
 
 
 def expected_text(ticket: Ticket) -> str:
-    """When the ticket should be done, as residents read it."""
-    return fmt_local(ticket.expected_at)
+    """When the ticket should be done, as residents read it: the day of its resolve deadline,
+    ``12月21日（周一）`` (with the time for a deadline of hours, ``12月21日（周一）15:30``)."""
+    return fmt_deadline(ticket.expected_at)
