@@ -36,10 +36,34 @@ PAGE = Path(__file__).with_name("sim.html")
 ROLE_ORDER = ("resident", "grid_worker", "building_head", "cadre", "department")   # the page's groups
 LOG_MAX = 5000            # typed messages (and clicks) the page remembers, oldest forgotten first
 INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}   # shown in the page; anything else downloads
-_log_lock = threading.Lock()
-_user_log: deque[dict] = deque(maxlen=LOG_MAX)   # what the people typed, masked
-_clicks: dict[str, tuple[str, str]] = {}         # a click's ResponseCode -> (userid, the clicked card's task_id)
-_seq = itertools.count(1)
+_setup_lock = threading.Lock()
+
+
+class TypedLog:
+    """What the people typed on the page (ID-card numbers masked) and the cards they clicked, in memory only."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: deque[dict] = deque(maxlen=LOG_MAX)
+        self.clicks: dict[str, tuple[str, str]] = {}   # a click's ResponseCode -> (userid, the clicked card's task_id)
+        self._ids = itertools.count(1)
+
+    def add(self, userid: str, shown: str) -> None:
+        with self.lock:
+            self.entries.append({"id": f"u{next(self._ids)}", "userid": userid,
+                                 "text": privacy.mask_ids(shown), "at": time.time()})
+
+    def clicked(self, code: str, userid: str, task_id: str) -> None:
+        with self.lock:
+            self.clicks[code] = (userid, task_id)
+            while len(self.clicks) > LOG_MAX:
+                del self.clicks[next(iter(self.clicks))]
+
+
+def typed_log() -> TypedLog:
+    """This app's log (one per demo app, so two apps in one process keep their chats apart)."""
+    with _setup_lock:
+        return current_app.extensions.setdefault("qingche.sim", TypedLog())
 DEMO_WECHAT = {"userid": "wmDemo001", "name": "微信居民", "role": "resident", "patch": None,
                "jurisdiction": None, "department": None, "channel": "kf"}   # writes through 微信客服
 DEMO_OPEN_KFID = "wkQingcheDemo01"
@@ -138,23 +162,14 @@ def send():
                                   TaskId=str(data.get("task_id", "")), CardType="button_interaction",
                                   ResponseCode=code, agent_id=agent)
         shown = None   # a click is no message in WeCom: the card itself changes
-        with _log_lock:
-            _clicks[code] = (userid, str(data.get("task_id", "")))
-            while len(_clicks) > LOG_MAX:
-                del _clicks[next(iter(_clicks))]
+        typed_log().clicked(code, userid, str(data.get("task_id", "")))
     else:
         return jsonify({"error": "未知消息类型"}), 400
     crypto = CallbackCrypto(cfg.WECOM_TOKEN, cfg.WECOM_AES_KEY, cfg.WECOM_CORP_ID)
     body, params = crypto.build_post(xml, callbacks.new_nonce(), agent_id=agent)
     if shown is not None:
-        _remember(userid, shown)
+        typed_log().add(userid, shown)
     return _post_callback(body, params)
-
-
-def _remember(userid: str, shown: str) -> None:
-    """Keep what someone typed for their chat view, ID-card numbers masked."""
-    with _log_lock:
-        _user_log.append({"id": f"u{next(_seq)}", "userid": userid, "text": privacy.mask_ids(shown), "at": time.time()})
 
 
 def _post_callback(body, params):
@@ -168,10 +183,11 @@ def messages():
     """One user's chat: what they typed and what the bot sent them, in order; updated cards as they now look."""
     userid = request.args.get("userid", "")
     state = current_app.extensions["qingche.standin"]
-    with _log_lock:
+    typed = typed_log()
+    with typed.lock:
         mine = [{"id": m["id"], "from": "me", "text": m["text"], "at": m["at"]}
-                for m in _user_log if m["userid"] == userid]
-        clicks = dict(_clicks)
+                for m in typed.entries if m["userid"] == userid]
+        clicks = dict(typed.clicks)
     with state.lock:
         stored, names = set(state.media), dict(state.media_names)
         theirs = [_bot_message(f"{tag}{i}", p, stored, names)
@@ -233,5 +249,5 @@ def _send_kf(cfg, userid: str, kind: str, data: dict):
     crypto = CallbackCrypto(cfg.WECOM_TOKEN, cfg.WECOM_AES_KEY, cfg.WECOM_CORP_ID)
     body, params = crypto.build_post(standin_kf.callback_xml(cfg.WECOM_CORP_ID, DEMO_OPEN_KFID, token),
                                      callbacks.new_nonce())
-    _remember(userid, shown)
+    typed_log().add(userid, shown)
     return _post_callback(body, params)
