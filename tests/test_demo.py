@@ -94,3 +94,9 @@ def test_sim_send_with_a_bad_latitude_is_a_400_not_a_500(demo_server):
     resp = requests.post(demo_server + "/sim/send", json={"userid": "chenayi", "type": "location", "lat": "abc",
                                                           "lng": 112.69, "label": "x"}, timeout=10)
     assert resp.status_code == 400 and "经纬度" in resp.json()["error"]
+
+
+def test_sim_send_refuses_an_empty_text(demo_server):
+    resp = requests.post(demo_server + "/sim/send", json={"userid": "chenayi", "type": "text", "text": "  "}, timeout=10)
+    assert resp.status_code == 400
+    assert requests.get(f"{demo_server}/sim/messages", params={"userid": "chenayi"}, timeout=5).json() == []
