@@ -19,6 +19,7 @@ import uuid
 from collections import deque
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
@@ -216,7 +217,7 @@ def _bot_message(key: str, p: dict, stored: set, names: dict) -> dict:
             "text": body.get("content", "") if msgtype in ("text", "markdown") else "",
             "card": p.get("template_card"), "updates": 0, "replace_name": None,
             "media": {"id": media_id, "name": names.get(media_id) or media_id,
-                      "url": f"/sim/media/{media_id}" if media_id in stored else None} if media_id else None,
+                      "url": f"/sim/media/{quote(media_id, safe='')}" if media_id in stored else None} if media_id else None,
             "kf": p.get("_kf", False)}
 
 
