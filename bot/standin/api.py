@@ -47,6 +47,7 @@ class StandInState:
         self.rate_dropped: list[dict] = []       # dropped: over 30 a minute to one member
         self.faults: dict[str, deque] = defaultdict(deque)  # path -> queue of errcode / "http500"
         self.media: dict[str, bytes] = {}
+        self.media_names: dict[str, str] = {}    # media_id -> the uploaded file's name (the demo serves it)
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
         self.kf_sent: list[dict] = []
         self.card_updates: list[dict] = []       # message/update_template_card payloads
@@ -209,6 +210,7 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         media_id = f"media{state.next_id()}"
         with state.lock:
             state.media[media_id] = upload.read() if upload else b""
+            state.media_names[media_id] = (upload.filename if upload else "") or media_id
         return jsonify({"errcode": 0, "errmsg": "ok", "type": request.args.get("type", "image"),
                         "media_id": media_id, "created_at": str(int(time.time()))})
 
