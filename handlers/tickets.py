@@ -235,7 +235,7 @@ class TicketCommands(Handler):
             ctx.reply(ctx.t("tickets.detail_follower", number=ticket.number, category=ticket.service_name,
                             status=service.status_name(ticket.status),
                             place=service.public_place(ticket, ctx.session),
-                            requested=fmt_local(ticket.requested_at), expected=fmt_local(ticket.expected_at),
+                            requested=fmt_local(ticket.requested_at), expected=service.expected_text(ticket),
                             notes=notes))
             return
         assigned = ticket.assignee_userid == ctx.user_id
@@ -243,7 +243,7 @@ class TicketCommands(Handler):
                         status=service.status_name(ticket.status),
                         place=service.place_of(ticket, ctx.session, assigned),
                         description=service.description_for(ticket, assigned),
-                        requested=fmt_local(ticket.requested_at), expected=fmt_local(ticket.expected_at),
+                        requested=fmt_local(ticket.requested_at), expected=service.expected_text(ticket),
                         notes=notes))
 
 
