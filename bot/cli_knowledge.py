@@ -114,7 +114,8 @@ def misses(days: int, limit: int) -> None:
     with session_scope(config.DATABASE_URL) as s:
         rows = s.execute(
             select(CatalogueMiss.normalized, func.count(CatalogueMiss.id), func.max(CatalogueMiss.created_at),
-                   func.min(CatalogueMiss.text), func.sum(case((CatalogueMiss.forwarded, 1), else_=0)))
+                   func.min(CatalogueMiss.text), func.sum(case((CatalogueMiss.forwarded, 1), else_=0)),
+                   func.max(CatalogueMiss.id))
             .where(CatalogueMiss.created_at >= since)
             .group_by(CatalogueMiss.normalized)
             .order_by(func.count(CatalogueMiss.id).desc(), func.max(CatalogueMiss.created_at).desc())
@@ -123,7 +124,38 @@ def misses(days: int, limit: int) -> None:
     if not rows:
         click.echo(f"No unanswered questions in the last {days} days.")
         return
-    click.echo(f"Unanswered questions, last {days} days (times asked, forwarded, last asked, example):")
-    for _norm, count, last, example, forwarded in rows:
-        click.echo(f"{count:>4}  {int(forwarded or 0):>3}  {fmt_local(last)}  {example}")
+    click.echo(f"Unanswered questions, last {days} days (#number for 教 #n, times asked, forwarded, last asked, example):")
+    for _norm, count, last, example, forwarded, number in rows:
+        click.echo(f"#{number:<5} {count:>4}  {int(forwarded or 0):>3}  {fmt_local(last)}  {example}")
+
+
+@knowledge.command()
+@click.option("--export", "export_file", type=click.Path(dir_okay=False), default=None,
+              help="write the taught phrasings as YAML aliases by entry id")
+def taught(export_file: str | None) -> None:
+    """What cadres taught (教 #n): list it, or export it for the catalogue files."""
+    import yaml
+    from sqlalchemy import select
+
+    from bot.config import Config
+    from bot.db import require_schema, session_scope
+    from bot.models import TaughtPhrase
+    from bot.teaching.service import export
+
+    url = Config.from_env(require_wecom=False).DATABASE_URL
+    require_schema(url)
+    with session_scope(url) as s:
+        if export_file:
+            data = export(s)
+            with open(export_file, "w", encoding="utf-8") as f:
+                f.write("# 干部在聊天里教的说法（教 #编号），按目录编号整理：核对后可加进 knowledge/catalogue/*.yaml 的 aliases\n")
+                yaml.safe_dump(data, f, allow_unicode=True, sort_keys=True)
+            click.echo(f"{export_file}: {sum(len(v) for v in data.values())} phrasings for {len(data)} entries")
+            return
+        rows = s.scalars(select(TaughtPhrase).order_by(TaughtPhrase.id)).all()
+        if not rows:
+            click.echo("Nothing taught yet.")
+        for row in rows:
+            state = "active" if row.active else f"retired by {row.retired_by}"
+            click.echo(f"#{row.miss_id} {row.item_id} {row.jurisdiction} by {row.taught_by} ({state}): {row.text}")
 

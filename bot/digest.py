@@ -49,8 +49,8 @@ def _is_town(session: Session, jurisdiction: str) -> bool:
     return session.scalar(select(Patch.id).where(Patch.town == jurisdiction).limit(1)) is not None
 
 
-def misses(session: Session, jurisdiction: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
-    """(question, times asked) that the catalogue could not answer, asked in [start, end) by residents
+def misses(session: Session, jurisdiction: str, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+    """(question, times asked, its number for 教 #n) that the catalogue could not answer, asked in [start, end) by residents
     of the jurisdiction (a town also sees those whose place is unknown), most asked first."""
     patches = {p.code for p in stats.patches_in(session, jurisdiction)}
     villages = {p.village for p in stats.patches_in(session, jurisdiction)} | {jurisdiction}
@@ -64,9 +64,9 @@ def misses(session: Session, jurisdiction: str, start: datetime, end: datetime) 
         mine = person is not None and (person.patch in patches or person.village in villages)
         if mine or (town and not located):
             key = miss.normalized or miss.text
-            counted.setdefault(key, [miss.text, 0])[1] += 1
+            counted.setdefault(key, [miss.text, 0, miss.id])[1] += 1
     ranked = sorted(counted.values(), key=lambda v: -v[1])
-    return [(text, n) for text, n in ranked][:MISSES_MAX]
+    return [(text, n, number) for text, n, number in ranked][:MISSES_MAX]
 
 
 def compose(session: Session, cadre: Person, now: datetime) -> str:
@@ -90,7 +90,7 @@ def compose(session: Session, cadre: Person, now: datetime) -> str:
     asked = misses(session, j, start, end)
     if asked:
         parts.append(t("digest_misses_header") + "\n" + "\n".join(
-            t("digest_misses_line", text=text[:40], count=n) for text, n in asked))
+            t("digest_misses_line", text=text[:40], count=n, number=number) for text, n, number in asked))
     parts.append(t("digest_footer"))
     return "\n\n".join(parts)
 

@@ -13,6 +13,7 @@ from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.service_info import ServiceQuestions
+from handlers.teach import TeachCommands
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
 from handlers.waiting import AskResident, ResidentAnswer
 from handlers.whistle import WhistleCommands
@@ -26,6 +27,7 @@ REGISTRY: list[Handler] = [
     Cancel(),
     # explicit commands (grid worker, cadre) go here
     CadreCommands(),     # before TicketCommands: a cadre's 查询 #n shows the cadre's view
+    TeachCommands(),     # 教 #12 居住证明: what an unanswered question meant, for the cadre's jurisdiction
     WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket
     AskResident(),
     TicketCommands(),

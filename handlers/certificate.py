@@ -29,6 +29,15 @@ def cached_match(text: str) -> MatchResult:
     return match(text)
 
 
+def taught(ctx, text: str) -> Item | None:
+    """What cadres taught this phrasing to mean where the sender lives (looked up once per message)."""
+    if getattr(ctx, "_taught_for", None) != text:
+        from bot.teaching.service import lookup
+
+        ctx._taught_for, ctx._taught = text, lookup(ctx.session, text, ctx.person)
+    return ctx._taught
+
+
 NUMERALS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 
 
@@ -61,10 +70,16 @@ class CertificateQuestion(Handler):
     def check(self, msg: Message, ctx) -> bool:
         if not msg.is_text or not msg.text.strip():
             return False
+        if taught(ctx, msg.text) is not None:
+            return True
         result = cached_match(msg.text)
         return result.outcome != "none" or looks_like_question(msg.text)
 
     def handle(self, msg: Message, ctx) -> None:
+        item = taught(ctx, msg.text)
+        if item is not None:   # a cadre of the sender's village or town taught what this means
+            ctx.reply(render(item, ctx, msg.text))
+            return
         result = cached_match(msg.text)
         if result.outcome == "confident":
             ctx.reply(render(result.item, ctx, msg.text))

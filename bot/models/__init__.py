@@ -1,6 +1,6 @@
 """All tables. Import models from here so that ``Base.metadata`` knows every one."""
 from bot.models.base import Base
-from bot.models.catalogue import CatalogueMiss
+from bot.models.catalogue import CatalogueMiss, TaughtPhrase
 from bot.models.kf import KfCursor, KfCustomer
 from bot.models.messaging import ConversationState, InboundMessage, Outbox
 from bot.models.oversight import CadreAlert, CadrePushState, DigestSent, TicketEscalation, Whistle
@@ -9,4 +9,4 @@ from bot.models.tickets import Ticket, TicketEvent, TicketFollower, TicketMedia
 
 __all__ = ["Base", "CadreAlert", "CadrePushState", "CatalogueMiss", "ConversationState", "DigestSent",
            "InboundMessage", "KfCursor", "KfCustomer", "Outbox", "Patch", "Person", "ROLES", "Ticket",
-           "TicketEscalation", "TicketEvent", "TicketFollower", "TicketMedia", "Whistle"]
+           "TaughtPhrase", "TicketEscalation", "TicketEvent", "TicketFollower", "TicketMedia", "Whistle"]
