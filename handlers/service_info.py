@@ -65,8 +65,10 @@ class ServiceQuestions(Handler):
 
     def _deadline(self, ctx) -> str:
         limits = sla.load().default
-        text = ctx.t("service.deadline", acknowledge=service.duration_text(limits.acknowledge),
-                     resolve=service.duration_text(limits.resolve))
+        resolve = limits.resolve
+        resolve_text = (ctx.t("service.working_days", days=resolve.days) if isinstance(resolve, sla.WorkingDays)
+                        else service.duration_text(resolve))
+        text = ctx.t("service.deadline", acknowledge=service.duration_text(limits.acknowledge), resolve=resolve_text)
         mine = [tk for tk in service.tickets_of_resident(ctx.session, ctx.user_id, limit=3)]
         if mine:
             text += "\n" + "\n".join(ctx.t("service.deadline_mine", number=tk.number, category=tk.service_name,

@@ -54,3 +54,12 @@ def test_taught_phrasings_export_to_yaml(chat, config, tmp_path, monkeypatch):
     result = CliRunner().invoke(knowledge, ["taught", "--export", str(out)])
     assert result.exit_code == 0, result.output
     assert yaml.safe_load(out.read_text(encoding="utf-8")) == {"R1": [QUESTION]}
+
+
+def test_residents_ask_about_the_service_itself(chat):
+    [grid] = chat("chenayi", "我哋嘅网格员系边个")
+    assert "梁晓敏" in grid and "13800002001" in grid
+    [named] = chat("u.somebody", "东河社区的网格员是谁")
+    assert "吴丽华" in named and "何家明" in named
+    [how_long] = chat("u.somebody", "投诉了要多久才有回复")
+    assert "24小时" in how_long and "10 个工作日" in how_long
