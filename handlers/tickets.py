@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot import privacy
 from bot.delivery import CARD_UPDATE
-from bot.tickets import service
+from bot.tickets import routing, service
 from bot.tickets.service import Notice, TicketError
 from bot.tickets.words import Command, fold, parse_command, parse_rating
 from bot.timeutil import fmt_local
@@ -18,6 +18,8 @@ CHANGE_ACTIONS = ("acknowledge", "resolve", "return")
 EVIDENCE_TTL = timedelta(minutes=15)
 PICK_TTL = timedelta(minutes=15)
 CARD_EVENTS = {"template_card_event", "taskcard_click"}
+REOPEN_NOTE = "ticket_reopen_note"
+REOPEN_NOTE_TTL = timedelta(minutes=30)
 
 
 
@@ -260,9 +262,11 @@ class TicketCardClick(Handler):
 
 
 class RatingReply(Handler):
-    """A resident's 1–5 / 满意 / 基本满意 / 不满意 after a ticket was resolved."""
+    """A resident's 1–5 / 满意 / 基本满意 / 不满意 after a ticket was resolved; after 不满意, their next
+    words or photo are added to the reopened ticket."""
 
     name = "ticket_rating"
+    states = (REOPEN_NOTE,)
 
     def check(self, msg: Message, ctx) -> bool:
         if not msg.is_text or ctx.state.get() is not None:
@@ -281,6 +285,36 @@ class RatingReply(Handler):
         send_notices(ctx, notices)
         key = "rate_reopened" if score <= service.UNSATISFIED_MAX else "rate_thanks"
         ctx.reply(ctx.t(f"tickets.{key}", number=ticket.number, score=score))
+        if score <= service.UNSATISFIED_MAX:
+            # what they say next ("垃圾还在，只是挪到旁边") belongs to this ticket, not to a new report
+            ctx.state.set(REOPEN_NOTE, {"number": ticket.number}, ttl=REOPEN_NOTE_TTL, expiry_text=None)
+
+    def continue_conversation(self, msg: Message, ctx) -> None:
+        """The resident's next words after 不满意 go to the reopened ticket's handlers."""
+        number = (ctx.state.get().data or {}).get("number")
+        ctx.state.clear()
+        ticket = service.find(ctx.session, number) if number else None
+        if ticket is None or msg.msg_type not in ("text", "image") or ticket.status != "reopened":
+            from handlers import route
+
+            route(msg, ctx)
+            return
+        if msg.msg_type == "image":
+            service.add_media(ctx.session, ticket, "photo", msg.media_id, msg.pic_url, ctx.user_id, ctx.now)
+            note = ctx.t("tickets.photo_word")
+        else:
+            note = msg.text
+        service.add_event(ctx.session, ticket, ctx.user_id, "resident_note", note, now=ctx.now)
+        targets = [ticket.assignee_userid] if ticket.assignee_userid else []
+        targets += [c.userid for c in routing.cadres_for(ctx.session, ticket.village, ticket.town)]
+        for userid in dict.fromkeys(targets):
+            text = privacy.for_viewer(note, userid == ticket.assignee_userid)
+            ctx.send(userid, ctx.t("tickets.push_resident_note", number=ticket.number, text=text),
+                     dedupe_key=f"reopen-note:{ticket.id}:{msg.inbound_id}:{userid}")
+            if msg.msg_type == "image" and msg.media_id:
+                ctx.send_message(userid, "image", {"media_id": msg.media_id},
+                                 dedupe_key=f"reopen-note:{ticket.id}:{msg.inbound_id}:{userid}:image")
+        ctx.reply(ctx.t("tickets.resident_note_added", number=ticket.number))
 
 
 _COMMANDS = TicketCommands()

@@ -266,3 +266,14 @@ def test_abandoned_draft_expires_politely(chat, wecom, wecom_api, config):
     wecom.run()
     assert "还没有提交" in wecom_api.texts_to("chenayi")[-1]
     assert _tickets(config) == []
+
+
+def test_after_unsatisfied_the_next_words_go_to_the_reopened_ticket(chat, wecom_api, config):
+    _file_streetlight(chat)
+    chat("liang.wg", "办结 #1 已报修")
+    chat("chenayi", "不满意")
+    [added] = chat("chenayi", "灯还是不亮，只是换了个灯罩")
+    assert "已补充到工单 #1" in added
+    assert len(_tickets(config)) == 1                          # not a new report
+    assert "【群众补充 #1】灯还是不亮，只是换了个灯罩" in wecom_api.texts_to("liang.wg")
+    assert ("chenayi", "resident_note") in [(e[0], e[1]) for e in _events(config, 1)]
