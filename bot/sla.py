@@ -1,6 +1,7 @@
 """Ticket deadlines from ``knowledge/sla.yaml`` (or ``QINGCHE_SLA_FILE``): start, pause and resume the clocks.
 
-An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``) durations written with
+An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``, and ``arrive`` for tickets a
+grid worker must attend in person, see ``bot.visits.attend``) durations written with
 units: ``30s``, ``15m``, ``2h``, ``10d``. A category's entry wins over its urgency's, which wins
 over ``default``. Waiting for the resident pauses the clocks: on resume both deadlines move on by
 the time spent waiting.
@@ -36,6 +37,7 @@ class Limits:
     acknowledge: timedelta
     resolve: timedelta
     remind: timedelta
+    arrive: timedelta | None = None   # 三必到: the grid worker must be on the spot by then (this entry's own)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def parse_duration(raw, where: str = "duration") -> timedelta:
 def _limits(raw, where: str, base: Limits | None = None) -> Limits:
     if not isinstance(raw, dict):
         raise SlaFileError(f"{where}: expected acknowledge and resolve")
-    unknown = set(raw) - {"acknowledge", "resolve", "remind"}
+    unknown = set(raw) - {"acknowledge", "resolve", "remind", "arrive"}
     if unknown:
         raise SlaFileError(f"{where}: unknown key {min(unknown)!r}")
     if base is None and not {"acknowledge", "resolve"} <= set(raw):
@@ -75,7 +77,8 @@ def _limits(raw, where: str, base: Limits | None = None) -> Limits:
     remind = parse_duration(raw["remind"], f"{where}.remind") if "remind" in raw else ack / 2
     if remind >= ack:
         raise SlaFileError(f"{where}: remind must be shorter than acknowledge")
-    return Limits(ack, res, remind)
+    arrive = parse_duration(raw["arrive"], f"{where}.arrive") if "arrive" in raw else None
+    return Limits(ack, res, remind, arrive)
 
 
 def parse(data, known_categories: set[str] | None = None) -> Sla:

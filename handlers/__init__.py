@@ -13,6 +13,7 @@ from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
+from handlers.visits import VisitCommands
 from handlers.waiting import AskResident, ResidentAnswer
 from handlers.whistle import WhistleCommands
 
@@ -26,6 +27,8 @@ REGISTRY: list[Handler] = [
     # explicit commands (grid worker, cadre) go here
     CadreCommands(),     # before TicketCommands: a cadre's 查询 #n shows the cadre's view
     WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket
+    VisitCommands(),     # 走访, 转工单, 到场 #n, 专项 #n, 代报; a grid worker's location on a must-attend
+                         # ticket (before ComplaintIntake, which would take any location)
     AskResident(),
     TicketCommands(),
     RatingReply(),

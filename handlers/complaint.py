@@ -51,16 +51,21 @@ class ComplaintIntake(Handler):
 
     # --- entry -------------------------------------------------------------------------------
     def handle(self, msg: Message, ctx) -> None:
-        draft: dict = {"photos": []}
+        self.start(ctx, msg, msg.text)
+
+    def start(self, ctx, msg: Message, text: str, extra: dict | None = None) -> None:
+        """Begin a draft from ``text`` (or the message's photo or location); ``extra`` seeds the
+        draft (代报: ``on_behalf_of``, the neighbour a building head reports for)."""
+        draft: dict = {"photos": [], **(extra or {})}
         if msg.msg_type == "image":
             self._add_photo(draft, msg)
             draft["photo_done"] = True
         elif msg.msg_type == "location":
             self._set_location(ctx, draft, msg)
         else:
-            if self._emergency(msg, ctx, msg.text):
+            if self._emergency(msg, ctx, text):
                 return
-            self._set_description(ctx, draft, strip_triggers(msg.text))
+            self._set_description(ctx, draft, strip_triggers(text))
         self._advance(ctx, draft)
 
     # --- steps -------------------------------------------------------------------------------
@@ -240,7 +245,7 @@ class ComplaintIntake(Handler):
             ctx.session, reporter=ctx.user_id, reporter_channel=ctx.channel, category=category,
             description=draft["description"], route=route, address=address, lat=draft.get("lat"),
             lng=draft.get("lng"), photos=[tuple(p) for p in draft.get("photos") or []],
-            inbound_id=msg.inbound_id, now=ctx.now)
+            inbound_id=msg.inbound_id, now=ctx.now, on_behalf_of=draft.get("on_behalf_of"))
         send_notices(ctx, notices)
         ctx.state.clear()
         worker = routing.grid_worker_for(ctx.session, ticket.patch_code) if ticket.assignee_userid else None
