@@ -259,3 +259,35 @@ def test_the_monthly_ledger_opens_with_a_sheet_per_patch(chat, app, config, tmp_
     coverage = {r[0]: r for r in wb["走访率"].iter_rows(min_row=2, values_only=True)}
     assert coverage["LG-01"][2:7] == ("梁晓敏", 5, 2, 0.4, 3)
     assert coverage["LG-02"][2:7] == ("周志强", 2, 1, 0.5, 1)
+
+
+# --- care -------------------------------------------------------------------------------------------
+
+def test_logs_never_carry_household_names_or_kinds(caplog, chat, app, config):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    config.QINGCHE_DIGEST_TIME = "08:00"
+    chat("liang.wg", "走访 黄婆婆 独居，身体还好")
+    chat("liang.wg", "1")
+    chat("liang.wg", "转工单 楼道灯不亮")
+    chat("zhou.wg", "走访 李姑娘 情况稳定")
+    jobs.send_weekly(MONDAY_0900)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("黄婆婆", "李姑娘", "特殊家庭", "重点人员", "独居"):
+        assert secret not in logged
+
+
+def test_knowledge_check_checks_the_visit_rules(monkeypatch, tmp_path):
+    from bot.cli_knowledge import knowledge
+
+    result = CliRunner().invoke(knowledge, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "4 kinds of household to visit" in result.output
+    broken = tmp_path / "visits.yaml"
+    broken.write_text("kinds:\n  - {id: party, name: 党员家庭, every_days: 0}\n", encoding="utf-8")
+    monkeypatch.setattr(rules, "RULES_FILE", broken)
+    result = CliRunner().invoke(knowledge, ["check"])
+    assert result.exit_code == 1
+    assert "visits.yaml: kinds.party.every_days: 0 is not a positive whole number of days" in result.output
+    rules.reload()
