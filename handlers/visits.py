@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import stats
 from bot.models import Person
 from bot.tickets import service as tickets
 from bot.tickets.words import after_word, fold
@@ -25,7 +26,7 @@ from handlers.base import Handler, Message
 from handlers.complaint import ComplaintIntake
 from handlers.tickets import send_notices
 
-WORDS = ("转工单", "走访", "到场", "专项", "代报")   # longest first where one starts another
+WORDS = ("走访记录", "转工单", "走访", "到场", "专项", "代报")   # longest first where one starts another
 STAFF_ROLES = {"grid_worker", "building_head", "cadre", "department"}
 BEHALF_ROLES = {"building_head", "grid_worker"}
 ATTACH_TTL = timedelta(minutes=15)
@@ -86,7 +87,7 @@ class VisitCommands(Handler):
             self._arrive_here(msg, ctx)
             return
         word, rest = parse(msg.text)
-        {"走访": self._visit, "转工单": self._to_ticket, "到场": self._arrive, "专项": self._special,
+        {"走访": self._visit, "走访记录": self._record, "转工单": self._to_ticket, "到场": self._arrive, "专项": self._special,
          "代报": self._behalf}[word](msg, ctx, rest)
 
     def continue_conversation(self, msg: Message, ctx) -> None:
@@ -179,6 +180,31 @@ class VisitCommands(Handler):
         household = ctx.session.get(Household, visit.household_id)
         ctx.reply(ctx.t("visits.ticket_filed", number=ticket.number, category=ticket.service_name,
                         name=household.name, expected=tickets.expected_text(ticket)))
+
+    def _record(self, msg: Message, ctx, rest: str) -> None:
+        """走访记录 [网格员]: a grid worker's own latest visits; a cadre's, in their jurisdiction."""
+        person = ctx.person
+        if ctx.role == "grid_worker":
+            codes, worker, title = [person.patch], person.userid, person.name
+        elif ctx.role == "cadre" and person.jurisdiction:
+            codes = [p.code for p in stats.patches_in(ctx.session, person.jurisdiction)]
+            worker, title = None, person.jurisdiction
+            if rest:
+                named = ctx.session.scalar(select(Person).where(Person.role == "grid_worker", Person.name == rest.split()[0]))
+                if named is None or named.patch not in codes:
+                    ctx.reply(ctx.t("visits.record_outside", name=rest.split()[0], jurisdiction=person.jurisdiction))
+                    return
+                worker, title = named.userid, named.name
+        else:
+            ctx.reply(ctx.t("visits.record_not_allowed"))
+            return
+        found = service.recent_visits(ctx.session, codes, worker)
+        if not found:
+            ctx.reply(ctx.t("visits.record_none", who=title))
+            return
+        lines = [ctx.t("visits.record_header", who=title, count=len(found))]
+        lines += [service.visit_line(ctx.session, person, v, h) for v, h in found]
+        ctx.reply("\n".join(lines))
 
     # --- 三必到 ---------------------------------------------------------------------------------
     def _arrive(self, msg: Message, ctx, rest: str) -> None:

@@ -291,3 +291,41 @@ def test_knowledge_check_checks_the_visit_rules(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "visits.yaml: kinds.party.every_days: 0 is not a positive whole number of days" in result.output
     rules.reload()
+
+
+def test_visit_records_show_sensitive_households_only_to_their_worker_and_village(chat, config):
+    chat("liang.wg", "走访 黄婆婆 独居，身体还好")
+    chat("liang.wg", "1")
+    chat("liang.wg", "走访 陈阿姨 反映楼道灯不亮")
+    chat("zhou.wg", "走访 李姑娘 康复训练按时")
+    [own] = chat("liang.wg", "走访记录")
+    assert "最近 2 次" in own and "黄婆婆（幸福花园1栋201）｜特殊家庭｜独居，身体还好" in own
+    assert "李姑娘" not in own
+    [village] = chat("fang.lougang", "走访记录")
+    assert "最近 3 次" in village and "黄婆婆" in village and "李姑娘（碧桂园5座1203）｜特殊家庭" in village
+    [town] = chat("guan.changsha", "走访记录")
+    assert "陈阿姨（幸福花园2栋302）｜党员家庭｜反映楼道灯不亮" in town
+    assert town.count("特殊关注户") == 2
+    for secret in ("黄婆婆", "李姑娘", "特殊家庭", "独居", "康复"):
+        assert secret not in town
+    [one] = chat("fang.lougang", "走访记录 周志强")
+    assert "周志强，最近 1 次" in one and "李姑娘" in one
+    [outside] = chat("lu.donghe", "走访记录 梁晓敏")
+    assert "梁晓敏不是东河社区居委会的网格员" in outside
+    [none] = chat("lu.donghe", "走访记录")
+    assert "还没有走访记录" in none
+    [refused] = chat("ou.lz", "走访记录")
+    assert "只有网格员和村（社区）、镇街干部" in refused
+
+
+def test_the_ledger_as_csv_has_the_patch_first(chat, app, config, tmp_path):
+    chat("liang.wg", "走访 冯生 情绪稳定")
+    out = tmp_path / "ledger.csv"
+    today = utcnow().date()
+    result = CliRunner().invoke(report, ["visits", "--from", today.isoformat(), "--to",
+                                         (today + timedelta(days=1)).isoformat(), "--format", "csv",
+                                         "--out", str(out)], env={"DATABASE_URL": config.DATABASE_URL})
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "网格,日期,户（姓名）,类别,走访情况,跟进,工单号"
+    assert lines[1].startswith("LG-01,") and lines[1].endswith(",冯生（楼冈路22号）,重点人员,情绪稳定,,")

@@ -191,3 +191,23 @@ def test_who_may_do_what_across_patches(chat, wecom, wecom_api, config):
     wecom.location("zhou.wg", 22.3862, 112.6968)
     wecom.run()
     assert "什么问题" in wecom_api.texts_to("zhou.wg")[before]
+
+
+def test_which_tickets_must_be_attended_and_by_when():
+    from bot.visits import attend
+
+    def ticket(code, urgency="normal", special=None):
+        return Ticket(service_code=code, urgency=urgency, special_by=special)
+
+    cases = [  # (ticket, must attend, arrive within)
+        (ticket("utilities", "high"), True, timedelta(hours=1)),        # urgent: urgency.high's arrive
+        (ticket("other", "emergency"), True, timedelta(hours=1)),       # an emergency falls back to high's
+        (ticket("neighbour"), True, timedelta(hours=4)),                # a dispute: its own entry
+        (ticket("streetlight", special="fang.lougang"), True, timedelta(hours=1)),   # 专项: as urgent
+        (ticket("streetlight"), False, None),
+    ]
+    for tk, must, within in cases:
+        assert attend.is_must_attend(tk) is must, tk.service_code
+        assert (attend.arrive_limit(tk) if must else None) == within, tk.service_code
+    assert attend.distance_text(None) == "未发送位置"
+    assert attend.distance_text(86.4) == "距工单地点约86米" and attend.distance_text(2345) == "距工单地点约2.3公里"

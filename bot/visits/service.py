@@ -260,6 +260,32 @@ def coverage_lines(session: Session, jurisdiction: str | None, now: datetime, st
     return "\n".join([head, *lines[:12]])
 
 
+# --- reading visits back -------------------------------------------------------------------------
+
+RECORD_MAX = 10
+
+
+def recent_visits(session: Session, patch_codes: list[str], worker_userid: str | None = None,
+                  limit: int = RECORD_MAX) -> list[tuple[Visit, Household]]:
+    """The latest visits on these patches (optionally by one grid worker), newest first."""
+    query = (select(Visit, Household).join(Household, Household.id == Visit.household_id)
+             .where(Household.patch_code.in_(patch_codes)))
+    if worker_userid:
+        query = query.where(Visit.worker_userid == worker_userid)
+    return list(session.execute(query.order_by(Visit.visited_at.desc(), Visit.id.desc()).limit(limit)).all())
+
+
+def visit_line(session: Session, viewer: Person, visit: Visit, household: Household) -> str:
+    """One visit as ``viewer`` may read it: a sensitive household's name, kind and words only for
+    the patch's grid worker and the village's cadres."""
+    when = fmt_local(visit.visited_at)
+    followup = f"｜{visit.followup}" if visit.followup else ""
+    if rules.load().is_sensitive(household.kind) and not may_see(session, viewer, household):
+        return t("record_masked_line", when=when, followup=followup)
+    return t("record_line", when=when, household=label(household), kind=kind_name(household),
+             note=(visit.note or t("no_note"))[:40], followup=followup)
+
+
 # --- 三必到 ----------------------------------------------------------------------------------------
 
 def arrive(session: Session, ticket: Ticket, worker: Person, lat: float | None = None, lng: float | None = None,
