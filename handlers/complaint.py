@@ -51,22 +51,7 @@ class ComplaintIntake(Handler):
 
     # --- entry -------------------------------------------------------------------------------
     def handle(self, msg: Message, ctx) -> None:
-        self.start(ctx, msg, msg.text)
-
-    def start(self, ctx, msg: Message, text: str, extra: dict | None = None) -> None:
-        """Begin a draft from ``text`` (or the message's photo or location); ``extra`` seeds the
-        draft (代报: ``on_behalf_of``, the neighbour a building head reports for)."""
-        draft: dict = {"photos": [], **(extra or {})}
-        if msg.msg_type == "image":
-            self._add_photo(draft, msg)
-            draft["photo_done"] = True
-        elif msg.msg_type == "location":
-            self._set_location(ctx, draft, msg)
-        else:
-            if self._emergency(msg, ctx, text):
-                return
-            self._set_description(ctx, draft, strip_triggers(text))
-        self._advance(ctx, draft)
+        start(self, msg, ctx, msg.text)
 
     # --- steps -------------------------------------------------------------------------------
     def continue_conversation(self, msg: Message, ctx) -> None:
@@ -278,3 +263,19 @@ class ComplaintIntake(Handler):
         ctx.state.clear()
         ctx.reply(ctx.t("tickets.emergency", call=emergency.call, name=emergency.name))
         return True
+
+
+def start(handler: ComplaintIntake, msg: Message, ctx, text: str, extra: dict | None = None) -> None:
+    """Begin an intake from ``msg`` (a text, a photo or a location), with any ``extra`` draft fields
+    (代报: ``on_behalf_of``, the neighbour a building head reports for)."""
+    draft: dict = {"photos": [], **(extra or {})}
+    if msg.msg_type == "image":
+        handler._add_photo(draft, msg)
+        draft["photo_done"] = True
+    elif msg.msg_type == "location":
+        handler._set_location(ctx, draft, msg)
+    else:
+        if handler._emergency(msg, ctx, text):
+            return
+        handler._set_description(ctx, draft, strip_triggers(text))
+    handler._advance(ctx, draft)

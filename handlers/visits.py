@@ -23,7 +23,7 @@ from bot.visits import attend, service
 from bot.visits.models import Household, Visit
 from bot.visits.service import VisitError
 from handlers.base import Handler, Message
-from handlers.complaint import ComplaintIntake
+from handlers import complaint
 from handlers.tickets import send_notices
 
 WORDS = ("走访记录", "转工单", "走访", "到场", "专项", "代报")   # longest first where one starts another
@@ -282,7 +282,7 @@ class VisitCommands(Handler):
             return
         neighbour, problem = parts[0], parts[1].strip()
         ctx.reply(ctx.t("visits.behalf_start", neighbour=neighbour))
-        _INTAKE.start(ctx, msg, problem, {"on_behalf_of": neighbour})
+        complaint.start(_INTAKE, msg, ctx, problem, {"on_behalf_of": neighbour})
 
 
-_INTAKE = ComplaintIntake()
+_INTAKE = complaint.ComplaintIntake()

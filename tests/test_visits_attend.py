@@ -16,6 +16,7 @@ from bot.db import session_scope
 from bot.models import Ticket, TicketEscalation
 from bot.timeutil import utcnow
 from bot.visits import jobs
+from tests.intake_driver import file_ticket
 
 
 def _ticket(config, number=1):
@@ -27,11 +28,8 @@ def _ticket(config, number=1):
 
 def _file_dispute(chat, user="chenayi"):
     """A resident reports a dispute with a neighbour at her registered patch."""
-    chat(user, "邻居滴水纠纷吵架好多天")
-    chat(user, "1")
-    chat(user, "没有")
-    [filed] = chat(user, "确认")
-    assert "#1" in filed and "邻里纠纷" in filed
+    replies = file_ticket(chat, user, "邻居滴水纠纷吵架好多天")
+    assert any("#1" in r and "邻里纠纷" in r for r in replies)
 
 
 def test_a_dispute_is_must_attend_and_a_location_records_the_arrival(chat, wecom, wecom_api, config):
@@ -63,15 +61,15 @@ def _events(config, number=1):
 
 
 def test_arrival_distance_from_the_tickets_own_location(chat, wecom, wecom_api, config):
-    chat("chenayi", "邻居滴水纠纷吵架好多天")
-    wecom.location("chenayi", 22.3845, 112.6905, "楼冈路")          # the resident sends where it is
+    _file_dispute(chat)
+    with session_scope(config.DATABASE_URL) as s:
+        tk = s.scalar(select(Ticket))
+        tk.lat, tk.long = 22.3845, 112.6905          # where the resident said it is, 267 m from the centre
+    before = len(wecom_api.texts_to("liang.wg"))
+    wecom.location("liang.wg", 22.3854, 112.6905)
     wecom.run()
-    chat("chenayi", "没有")
-    chat("chenayi", "确认")
-    assert (_ticket(config).lat, _ticket(config).assignee_userid) == (22.3845, "liang.wg")
-    [arrived] = chat("liang.wg", "到场")                              # the only must-attend ticket held
-    assert "已记录到场 #1：未发送位置" in arrived
-    assert _ticket(config).arrival_distance_m is None
+    [arrived] = wecom_api.texts_to("liang.wg")[before:]
+    assert "已记录到场 #1：距工单地点约100米" in arrived
     [again] = chat("liang.wg", "到场")
     assert "没有需要到场的工单" in again
 
@@ -106,7 +104,9 @@ def test_no_arrival_in_time_reminds_the_worker_and_the_cadre_once(chat, wecom, w
     assert len(wecom_api.sent) == sent
     with session_scope(config.DATABASE_URL) as s:
         assert sorted(s.scalars(select(TicketEscalation.kind))) == ["arrive:cadre", "arrive:worker"]
-    chat("liang.wg", "到场 #1")
+    [arrived] = chat("liang.wg", "到场")                              # the one must-attend ticket held
+    assert "已记录到场 #1：未发送位置" in arrived
+    assert _ticket(config).arrival_distance_m is None
     assert jobs.check_arrivals(ticket.requested_at + timedelta(hours=7)) == 0
 
 
@@ -139,20 +139,13 @@ def test_a_cadre_marks_a_ticket_special_and_time_to_arrival_reaches_the_report(c
 
 
 def _file_streetlight(chat, user="chenayi"):
-    chat(user, "楼下路灯坏了三天了")
-    chat(user, "1")
-    chat(user, "没有")
-    chat(user, "确认")
+    file_ticket(chat, user, "楼下路灯坏了三天了")
 
 
 def test_a_building_head_reports_for_a_neighbour_and_hears_the_updates(chat, wecom_api, config):
-    [start, ask_where] = chat("ou.lz", "代报 2栋302陈伯 楼道灯坏了")
-    assert "替2栋302陈伯代报" in start and "问题在哪里" in ask_where
-    chat("ou.lz", "1")
-    [summary] = chat("ou.lz", "没有")
-    assert "确认" in summary
-    [filed] = chat("ou.lz", "确认")
-    assert "#1" in filed and "梁晓敏" in filed
+    replies = file_ticket(chat, "ou.lz", "代报 2栋302陈伯 楼道灯坏了")
+    assert "替2栋302陈伯代报" in replies[0] and "在哪里" in replies[1]
+    assert "#1" in replies[-1] and "梁晓敏" in replies[-1]
     ticket = _ticket(config)
     assert (ticket.reporter_userid, ticket.on_behalf_of, ticket.service_code) == ("ou.lz", "2栋302陈伯", "streetlight")
     push = wecom_api.texts_to("liang.wg")[0]
