@@ -22,8 +22,8 @@ from bot.timeutil import fmt_local
 from bot.visits import attend, service
 from bot.visits.models import Household, Visit
 from bot.visits.service import VisitError
-from handlers.base import Handler, Message
 from handlers import complaint
+from handlers.base import Handler, Message
 from handlers.tickets import send_notices
 
 WORDS = ("走访记录", "转工单", "走访", "到场", "专项", "代报")   # longest first where one starts another
