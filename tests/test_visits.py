@@ -113,7 +113,7 @@ def test_visit_rules_validation_names_the_file_and_key():
 
 def test_a_visit_in_one_message_then_a_photo_and_a_location(chat, wecom, wecom_api, config):
     [logged] = chat("liang.wg", "走访 陈阿姨 身体还好，反映楼道灯不亮")
-    assert "已记录走访：陈阿姨（幸福花园2栋302）（党员家庭）" in logged
+    assert "已记录走访：陈阿姨（幸福花园2栋302）｜党员家庭" in logged
     assert "身体还好，反映楼道灯不亮" in logged and "转工单" in logged
     wecom.image("liang.wg", media_id="visit-photo")
     wecom.run()
