@@ -151,8 +151,10 @@ def test_an_unknown_name_and_a_household_on_another_patch(chat, config):
     assert _visits(config) == []
 
 
-def test_a_concern_raised_in_a_visit_becomes_a_ticket(chat, wecom_api, config):
+def test_a_concern_raised_in_a_visit_becomes_a_ticket(chat, wecom, wecom_api, config):
     chat("liang.wg", "走访 陈阿姨 身体还好，反映楼道灯不亮")
+    wecom.image("liang.wg", media_id="dark-stairs")
+    wecom.run()
     replies = chat("liang.wg", "转工单")
     filed = [r for r in replies if "已转为工单" in r]
     assert filed and "#1" in filed[0] and "陈阿姨" in filed[0]
@@ -163,6 +165,7 @@ def test_a_concern_raised_in_a_visit_becomes_a_ticket(chat, wecom_api, config):
         assert (ticket.service_code, ticket.reporter_userid, ticket.assignee_userid, ticket.on_behalf_of) == \
             ("streetlight", "liang.wg", "liang.wg", "幸福花园2栋302陈阿姨")
         assert ticket.description == "身体还好，反映楼道灯不亮" and ticket.patch_code == "LG-01"
+        assert [(m.kind, m.media_id) for m in ticket.media] == [("photo", "dark-stairs")]   # the visit's photo
     [(_a, _n, followup, number, *_)] = _visits(config)
     assert (followup, number) == ("已转工单 #1", 1)
     [again] = chat("liang.wg", "转工单")
