@@ -1,4 +1,4 @@
-"""``qingche import patches FILE`` and ``qingche import people FILE``: rosters from CSV or Excel."""
+"""``qingche import patches|people|households FILE``: rosters and the households to visit, from CSV or Excel."""
 from __future__ import annotations
 
 import sys
@@ -19,7 +19,9 @@ def _run(kind: str, path: Path) -> None:
     except ConfigError as exc:
         click.echo(f"配置错误 / configuration error: {exc}", err=True)
         sys.exit(2)
-    importer = import_patches if kind == "patches" else import_people
+    from bot.visits.households import import_households
+
+    importer = {"patches": import_patches, "people": import_people, "households": import_households}[kind]
     try:
         with session_scope(url) as session:
             result = importer(session, read_rows(path))
@@ -49,3 +51,10 @@ def patches(file: Path) -> None:
 def people(file: Path) -> None:
     """People: userid, name, role, patch, mobile, kind, department, jurisdiction."""
     _run("people", file)
+
+
+@import_group.command("households")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def households(file: Path) -> None:
+    """Households to visit (四必访): patch, name, address, kind, phone, note."""
+    _run("households", file)

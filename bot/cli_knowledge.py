@@ -66,6 +66,7 @@ def _check_tickets_knowledge() -> None:
     """Complaint categories, recognition words, deadlines and every user-facing text."""
     from bot import sla, texts
     from bot.tickets import categories, words
+    from bot.visits import rules as visit_rules
 
     try:
         cats = categories.categories()
@@ -73,11 +74,13 @@ def _check_tickets_knowledge() -> None:
         limits = sla.load()
         texts.reload()
         n_texts = len(texts._load())
+        visit_rules.reload()
+        visit_kinds = visit_rules.load().kinds   # 四必访 (knowledge/visits.yaml)
     except Exception as exc:  # each loader names the file and entry
         click.echo(f"{type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
     click.echo(f"OK: {len(cats)} complaint categories; deadlines for {len(limits.categories)} categories "
-               f"({sla.sla_path().name}); {n_texts} texts")
+               f"({sla.sla_path().name}); {n_texts} texts; {len(visit_kinds)} kinds of household to visit")
     _check_holiday_calendar()
 
 

@@ -94,3 +94,8 @@ def report(ctx: click.Context, start: date | None, end: date | None, fmt: str, o
         rep.write_xlsx(rows, out, start, end)
     total = rows[-1].counts
     click.echo(f"{out}: {total.filed} 件工单 (tickets), {len(rows) - 1} 行 (rows), {start} – {end}")
+
+
+from bot.visits.cli import visits as _visits  # noqa: E402  (defined on top of this module's options)
+
+report.add_command(_visits)

@@ -18,6 +18,7 @@ from bot.db import add_unique, session_scope
 from bot.delivery import enqueue_rows
 from bot.models import CatalogueMiss, DigestSent, Patch, Person
 from bot.timeutil import to_local, utcnow
+from bot.visits import service as visits
 
 RATE_WINDOW = timedelta(days=30)
 ATTENTION_MAX = 3
@@ -87,6 +88,7 @@ def compose(session: Session, cadre: Person, now: datetime) -> str:
     if needy:
         parts.append(t("digest_attention_header") + "\n" + "\n".join(
             t("digest_attention_line", patch=name, overdue=o, unsatisfied=u, open=n) for name, o, u, n in needy))
+    parts += [block for block in [visits.coverage_lines(session, j, now, style="digest")] if block]  # 走访率, 三必到
     asked = misses(session, j, start, end)
     if asked:
         parts.append(t("digest_misses_header") + "\n" + "\n".join(

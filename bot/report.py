@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import stats, texts
 from bot.models import Patch, Person
+from bot.visits import attend
 
 COLUMNS = ("level", "code", "name", "village", "town", "filed", "resolved", "open", "late",
            "response_rate", "resolve_rate", "satisfaction_rate", "rated")
@@ -27,17 +28,19 @@ class Row:
     village: str
     town: str
     counts: stats.Counts
+    arrival: float | None = None   # 三必到: mean minutes from filing to arrival
 
     def values(self) -> list:
         """The cells, rates as fractions (None when nothing could be judged)."""
         c = self.counts
         return [texts.t(f"cadre.report_level_{self.level}"), self.code, self.name, self.village, self.town,
-                c.filed, c.resolved, c.open, c.late, c.response_rate, c.resolve_rate, c.satisfaction_rate, c.rated]
+                c.filed, c.resolved, c.open, c.late, c.response_rate, c.resolve_rate, c.satisfaction_rate, c.rated,
+                None if self.arrival is None else round(self.arrival)]
 
 
 def headers() -> list[str]:
     """The column titles."""
-    return [texts.t(f"cadre.report_col_{c}") for c in COLUMNS]
+    return [texts.t(f"cadre.report_col_{c}") for c in COLUMNS] + [texts.t("visits.report_col_arrival")]
 
 
 def build(session: Session, start_day: date, end_day: date, now: datetime) -> list[Row]:
@@ -63,6 +66,9 @@ def build(session: Session, start_day: date, end_day: date, now: datetime) -> li
                         patch.village if patch else "", patch.town if patch else "",
                         stats.tally(by_worker[userid], now)))
     rows.append(Row("total", "", texts.t("cadre.report_total"), "", "", stats.tally(tickets, now)))
+    groups = {("patch", c): g for c, g in by_patch.items()} | {("grid_worker", u): g for u, g in by_worker.items()}
+    for row in rows:   # 三必到: mean minutes from filing to arrival (bot.visits)
+        row.arrival = attend.tally(groups.get((row.level, row.code), tickets)).mean_minutes
     return rows
 
 
@@ -72,7 +78,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(headers())
         for row in rows:
-            writer.writerow([stats.fmt_rate(v) if COLUMNS[i] in RATE_COLUMNS else v
+            writer.writerow([stats.fmt_rate(v) if i < len(COLUMNS) and COLUMNS[i] in RATE_COLUMNS else v
                              for i, v in enumerate(row.values())])
 
 

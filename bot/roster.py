@@ -182,6 +182,9 @@ def _upsert(session: Session, model, key: str, rows: list[dict]) -> ImportResult
 
 
 def load_sample(session: Session) -> None:
-    """Load the sample patches and people shipped in ``knowledge/sample`` (demo and tests)."""
+    """Load the sample patches, people and households shipped in ``knowledge/sample`` (demo and tests)."""
+    from bot.visits.households import import_households  # the visits package builds on this module
+
     import_patches(session, read_rows(SAMPLE_DIR / "patches.csv"))
     import_people(session, read_rows(SAMPLE_DIR / "people.csv"))
+    import_households(session, read_rows(SAMPLE_DIR / "households.csv"))

@@ -1,6 +1,7 @@
 """Ticket deadlines from ``knowledge/sla.yaml`` (or ``QINGCHE_SLA_FILE``): start, pause and resume the clocks.
 
-An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``) durations written with
+An entry has ``acknowledge`` and ``resolve`` (and optionally ``remind``, and ``arrive`` for tickets a
+grid worker must attend in person, see ``bot.visits.attend``) durations written with
 units: ``30s``, ``15m``, ``2h``, ``10d`` (calendar time), and for ``resolve`` also ``10wd``: working
 days as Guangdong 12345 counts them — the deadline is the end (23:59:59 China time) of the 10th
 working day after the day of receipt, weekends, public holidays and 调休 make-up days taken from
@@ -72,6 +73,7 @@ class Limits:
     acknowledge: timedelta
     resolve: Span
     remind: timedelta
+    arrive: timedelta | None = None   # 三必到: the grid worker must be on the spot by then (this entry's own)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _shortest(span: Span) -> timedelta:
 def _limits(raw, where: str, base: Limits | None = None) -> Limits:
     if not isinstance(raw, dict):
         raise SlaFileError(f"{where}: expected acknowledge and resolve")
-    unknown = set(raw) - {"acknowledge", "resolve", "remind"}
+    unknown = set(raw) - {"acknowledge", "resolve", "remind", "arrive"}
     if unknown:
         raise SlaFileError(f"{where}: unknown key {min(unknown)!r}")
     if base is None and not {"acknowledge", "resolve"} <= set(raw):
@@ -125,7 +127,8 @@ def _limits(raw, where: str, base: Limits | None = None) -> Limits:
     remind = parse_duration(raw["remind"], f"{where}.remind") if "remind" in raw else ack / 2
     if remind >= ack:
         raise SlaFileError(f"{where}: remind must be shorter than acknowledge")
-    return Limits(ack, res, remind)
+    arrive = parse_duration(raw["arrive"], f"{where}.arrive") if "arrive" in raw else None
+    return Limits(ack, res, remind, arrive)
 
 
 def parse(data, known_categories: set[str] | None = None) -> Sla:

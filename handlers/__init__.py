@@ -15,6 +15,7 @@ from handlers.kf import KfSession, KfSync, TellVillage
 from handlers.service_info import ServiceQuestions
 from handlers.teach import TeachCommands
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
+from handlers.visits import VisitCommands
 from handlers.waiting import AskResident, ResidentAnswer
 from handlers.whistle import WhistleCommands
 
@@ -29,6 +30,8 @@ REGISTRY: list[Handler] = [
     CadreCommands(),     # before TicketCommands: a cadre's 查询 #n shows the cadre's view
     TeachCommands(),     # 教 #12 居住证明: what an unanswered question meant, for the cadre's jurisdiction
     WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket
+    VisitCommands(),     # 走访, 转工单, 到场 #n, 专项 #n, 代报; a grid worker's location on a must-attend
+                         # ticket (before ComplaintIntake, which would take any location)
     AskResident(),
     TicketCommands(),
     RatingReply(),

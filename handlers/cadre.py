@@ -14,6 +14,7 @@ from bot.models import Patch, Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
 from bot.timeutil import fmt_deadline, fmt_local
+from bot.visits import service as visits
 from handlers.base import Handler, Message
 from handlers.tickets import send_notices
 
@@ -79,7 +80,7 @@ class CadreCommands(Handler):
                      open=len(open_now), overdue=sum(stats.is_overdue(tk, now) for tk in open_now),
                      response=stats.fmt_rate(window.response_rate), resolve=stats.fmt_rate(window.resolve_rate),
                      satisfaction=stats.fmt_rate(window.satisfaction_rate), days=RATE_WINDOW.days,
-                     window_filed=window.filed)
+                     window_filed=window.filed) + _visits_block(ctx, person)
 
     def _overdue(self, ctx, person: Person) -> str:
         late = stats.overdue_tickets(ctx.session, ctx.now, person.jurisdiction)
@@ -152,6 +153,12 @@ class CadreCommands(Handler):
             ctx.send(userid, text, dedupe_key=f"nudge:{ticket.id}:ev{event.id}:{userid}")
             names.append(_name(ctx.session, userid))
         ctx.reply(ctx.t("cadre.nudge_done", number=ticket.number, names="、".join(names)))
+
+
+def _visits_block(ctx, person: Person) -> str:
+    """走访率 and 三必到 (bot.visits): counts and rates only."""
+    block = visits.coverage_lines(ctx.session, person.jurisdiction, ctx.now)
+    return f"\n{block}" if block else ""
 
 
 def _deadline(ticket: Ticket):

@@ -319,7 +319,8 @@ class ComplaintIntake(Handler):
             ctx.session, reporter=ctx.user_id, reporter_channel=ctx.channel, category=category,
             description=draft["description"], route=route, address=address, lat=draft.get("lat"),
             lng=draft.get("lng"), photos=[tuple(p) for p in draft.get("photos") or []],
-            inbound_id=msg.inbound_id, now=ctx.now, urgency="emergency" if draft.get("danger") else None)
+            inbound_id=msg.inbound_id, now=ctx.now, urgency="emergency" if draft.get("danger") else None,
+            on_behalf_of=draft.get("on_behalf_of"))
         send_notices(ctx, notices)
         ctx.state.clear()
         worker = routing.grid_worker_for(ctx.session, ticket.patch_code) if ticket.assignee_userid else None
@@ -359,7 +360,8 @@ class ComplaintIntake(Handler):
 
 
 def start(handler: ComplaintIntake, msg: Message, ctx, text: str, extra: dict | None = None) -> None:
-    """Begin an intake from ``msg`` (a text, a photo or a location), with any ``extra`` draft fields."""
+    """Begin an intake from ``msg`` (a text, a photo or a location), with any ``extra`` draft fields
+    (代报: ``on_behalf_of``, the neighbour a building head reports for)."""
     draft: dict = {"photos": [], **(extra or {})}
     if msg.msg_type == "image":
         handler._add_photo(draft, msg)

@@ -163,5 +163,6 @@ def test_misses_command_lists_unanswered_questions(chat, monkeypatch):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Unanswered questions, last 30 days")
-    assert lines[1].split()[:2] == ["2", "1"] and lines[1].endswith("种粮补贴要带什么材料")
-    assert lines[2].split()[:2] == ["1", "0"] and lines[2].endswith("渔业油价补贴怎么申请")
+    # "#n" first: the number a cadre teaches with (教 #n 事项)
+    assert lines[1].split()[1:3] == ["2", "1"] and lines[1].startswith("#") and lines[1].endswith("种粮补贴要带什么材料")
+    assert lines[2].split()[1:3] == ["1", "0"] and lines[2].endswith("渔业油价补贴怎么申请")

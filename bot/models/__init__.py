@@ -6,7 +6,9 @@ from bot.models.messaging import ConversationState, InboundMessage, Outbox
 from bot.models.oversight import CadreAlert, CadrePushState, DigestSent, TicketEscalation, Whistle
 from bot.models.people import ROLES, Patch, Person
 from bot.models.tickets import Ticket, TicketEvent, TicketFollower, TicketMedia
+from bot.visits.models import Household, Visit, VisitReminderSent  # noqa: E402  (四必访)
 
 __all__ = ["Base", "CadreAlert", "CadrePushState", "CatalogueMiss", "ConversationState", "DigestSent",
            "InboundMessage", "KfCursor", "KfCustomer", "Outbox", "Patch", "Person", "ROLES", "Ticket",
-           "TaughtPhrase", "TicketEscalation", "TicketEvent", "TicketFollower", "TicketMedia", "Whistle"]
+           "TaughtPhrase", "TicketEscalation", "TicketEvent", "TicketFollower", "TicketMedia", "Whistle",
+           "Household", "Visit", "VisitReminderSent"]

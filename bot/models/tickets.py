@@ -54,6 +54,13 @@ class Ticket(Base):
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1-5
     rated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     rated_assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)  # who the rating is for
+    # 代报 and 三必到 (bot/visits): the neighbour a building head reported for; a cadre's 专项 mark;
+    # the arrival deadline of a must-attend ticket, and the assigned worker's arrival
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    special_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    arrive_by: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    arrival_distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     media: Mapped[list[TicketMedia]] = relationship(back_populates="ticket", order_by="TicketMedia.id",
                                                       cascade="all, delete-orphan")

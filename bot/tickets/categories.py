@@ -26,6 +26,7 @@ class Category:
     response_hours: int
     expected_hours: int
     weight: int = 1
+    must_attend: bool = False   # 三必到: the grid worker must go in person (disputes)
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,16 @@ def parse(data: dict) -> tuple[list[Category], list[Emergency]]:
         weight = raw.get("weight", 1)
         if not isinstance(weight, int) or weight < 1:
             raise CategoryFileError(f"{where}: weight must be a positive whole number")
+        if not isinstance(raw.get("must_attend", False), bool):
+            raise CategoryFileError(f"{where}: must_attend must be true or false")
         keywords = _keywords(raw.get("keywords", []), where)
         if not keywords and raw["id"] not in MANUAL_IDS:
             raise CategoryFileError(f"{where}: needs at least one keyword")
         cats.append(Category(id=raw["id"], name=raw["name"].strip(), keywords=keywords,
                              department=raw["department"].strip(), handler=raw["handler"].strip(),
                              urgency=raw["urgency"], response_hours=raw["response_hours"],
-                             expected_hours=raw["expected_hours"], weight=weight))
+                             expected_hours=raw["expected_hours"], weight=weight,
+                             must_attend=raw.get("must_attend", False)))
     if FALLBACK_ID not in seen:
         raise CategoryFileError(f"categories: a category with id {FALLBACK_ID!r} is required")
     emergencies: list[Emergency] = []

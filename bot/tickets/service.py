@@ -20,6 +20,7 @@ from bot.tickets import categories, routing, states
 from bot.tickets.categories import Category
 from bot.tickets.routing import Route
 from bot.timeutil import fmt_deadline, utcnow
+from bot.visits import attend
 
 Actor = Person | str  # a roster person, or "system"
 UNSATISFIED_MAX = 2   # ratings at or below this reopen the ticket
@@ -270,9 +271,11 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
                   route: Route, reporter_channel: str = "app", address: str | None = None,
                   lat: float | None = None, lng: float | None = None,
                   photos: list[tuple[str, str]] | None = None, inbound_id: int | None = None,
-                  now: datetime | None = None, urgency: str | None = None) -> tuple[Ticket, list[Notice]]:
+                  now: datetime | None = None, urgency: str | None = None,
+                  on_behalf_of: str | None = None) -> tuple[Ticket, list[Notice]]:
     """File a ticket, assign the patch's grid worker, and return the pushes (worker or cadres).
-    ``urgency`` overrides the category's ("emergency" when the report spoke of immediate danger)."""
+    ``urgency`` overrides the category's ("emergency" when the report spoke of immediate danger);
+    ``on_behalf_of``: the neighbour a building head (or grid worker) reports for (代报)."""
     if inbound_id is not None:
         existing = session.scalar(select(Ticket).where(Ticket.inbound_id == inbound_id))
         if existing is not None:
@@ -285,8 +288,10 @@ def create_ticket(session: Session, *, reporter: str, category: Category, descri
                     patch_code=route.patch.code if route.patch else None, village=route.village,
                     town=route.town, routed_by=route.how, reporter_userid=reporter,
                     reporter_channel=reporter_channel, assignee_userid=worker.userid if worker else None,
-                    requested_at=now, updated_at=now, expected_at=now + timedelta(hours=category.expected_hours))
+                    requested_at=now, updated_at=now, expected_at=now + timedelta(hours=category.expected_hours),
+                    on_behalf_of=limits.fit(on_behalf_of, 200) or None)
     sla.start(ticket, now)
+    attend.start(ticket, now)  # 三必到: the arrival deadline of a must-attend ticket
     _allocate_number(session, ticket)
     for media_id, pic_url in photos or []:
         add_media(session, ticket, "photo", media_id, pic_url, reporter, now)
@@ -329,7 +334,12 @@ def push_to_worker(session: Session, ticket: Ticket, userid: str, event: TicketE
     """The push for a new ticket: the text with commands, the photo, and a card with buttons."""
     fields = _ticket_fields(session, ticket, assigned=True)
     key = f"ticket:{ticket.id}:ev{event.id}:{userid}"
-    notices = [Notice(userid, t(template, photo=_photo_line(ticket), **fields), f"{key}:text")]
+    text = t(template, photo=_photo_line(ticket), **fields)
+    extra = attend.worker_lines(ticket, session)  # 代报 (who reported for whom) and 三必到 (arrive by)
+    if extra:
+        head, _, rest = text.partition("\n")
+        text = f"{head}\n{extra}\n{rest}" if rest else f"{head}\n{extra}"
+    notices = [Notice(userid, text, f"{key}:text")]
     for n, media in enumerate(_photos(ticket)):
         if media.media_id:
             notices.append(Notice(userid, dedupe_key=f"{key}:image{n}", msgtype="image",
