@@ -94,3 +94,6 @@ def report(ctx: click.Context, start: date | None, end: date | None, fmt: str, o
         rep.write_xlsx(rows, out, start, end)
     total = rows[-1].counts
     click.echo(f"{out}: {total.filed} 件工单 (tickets), {len(rows) - 1} 行 (rows), {start} – {end}")
+
+
+from bot.applications import report as _applications_report  # noqa: E402,F401  (qingche report applications)
