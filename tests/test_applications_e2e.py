@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.models import Application, Outbox
+from bot.timeutil import to_local, utcnow
 
 SAMPLE_ID = "440783198805120024"       # sample: 开平 area code, born 1988-05-12, valid check digit
 SAMPLE_ID_MASKED = "440783********0024"
+REGISTER_1 = f"楼冈〔{to_local(utcnow()).year}〕第0001号"   # the first register number of the year
 
 
 def _apply_r1(chat, wecom, wecom_api, user="chenayi", start="我要开居住证明"):
@@ -104,7 +106,7 @@ def test_resident_applies_grid_worker_verifies_cadre_approves_and_gets_the_docx(
     chat("fang.lougang", "通过 #A1")
     got = wecom_api.messages_to("fang.lougang")[before:]
     assert [m["msgtype"] for m in got] == ["text", "text", "file"]
-    assert "楼冈〔2026〕第0001号" in got[1]["text"]["content"]
+    assert REGISTER_1 in got[1]["text"]["content"]
     media_id = got[2]["file"]["media_id"]
     upload = [u for u in wecom_api.uploads if u["media_id"] == media_id][0]
     assert upload["type"] == "file" and upload["filename"].endswith(".docx")
@@ -112,7 +114,7 @@ def test_resident_applies_grid_worker_verifies_cadre_approves_and_gets_the_docx(
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "居（租）住情况证明" in text
     assert f"兹证明 陈美玲（身份证号 {SAMPLE_ID}）自 2023年9月起租住在 楼冈路幸福花园2栋301" in text
-    assert "楼冈〔2026〕第0001号" in text and "楼冈社区居民委员会（盖章）" in text
+    assert REGISTER_1 in text and "楼冈社区居民委员会（盖章）" in text
     assert "用途：孩子上楼冈小学" in text
     assert "{{" not in text
 
@@ -125,7 +127,7 @@ def test_resident_applies_grid_worker_verifies_cadre_approves_and_gets_the_docx(
     [mine] = chat("chenayi", "我的申请")
     assert "#A1 居（租）住情况证明：已领取" in mine
     app = _application(config)
-    assert (app.status, app.register_number, app.verify_result) == ("collected", "楼冈〔2026〕第0001号", "confirmed")
+    assert (app.status, app.register_number, app.verify_result) == ("collected", REGISTER_1, "confirmed")
     assert app.closed_at is not None
 
 
