@@ -27,8 +27,8 @@ from bot.tickets.words import fold, plain
 from handlers.base import Handler, Message
 from handlers.tickets import CARD_EVENTS, send_notices
 
-OFFER, FIELD, MATERIAL, REVIEW, SUPPLEMENT, REASON = (
-    "app_offer", "app_field", "app_material", "app_review", "app_supplement", "app_reason")
+OFFER, PICK, FIELD, MATERIAL, REVIEW, SUPPLEMENT, REASON = (
+    "app_offer", "app_pick", "app_field", "app_material", "app_review", "app_supplement", "app_reason")
 DRAFT_TTL = timedelta(minutes=30)
 EXPIRY_TEXT = "applications.draft_expired"
 
@@ -43,6 +43,8 @@ VERBS = {
     "query": ("查询", "查进度", "查"),
 }
 MINE_WORDS = {"我的申请", "我的证明申请", "申请进度", "我的证明"}
+PICK_WORDS = {"申请", "我要申请", "申请证明", "开证明", "我要开证明", "我想开证明", "办证明", "我要办证明", "在线申请",
+              "申请开证明"}
 OFFER_YES = {"申请", "我要申请", "申请办理", "在线申请", "要申请", "办", "要", "是", "好", "好的", "1", "申请吧", "可以"}
 APPLY_CUES = ("申请", "我要开", "我想开", "想开", "要开", "帮我开", "给我开", "开一张", "开一份", "我要办", "想办", "帮我办")
 QUESTION_CUES = ("什么", "怎么", "哪里", "哪些", "哪个", "吗", "多久", "几天", "要带", "需要带", "怎样", "如何",
@@ -118,7 +120,7 @@ class ApplicationCommands(Handler):
     """Application commands, the resident's application conversation, and the committee's decisions."""
 
     name = "applications"
-    states = (OFFER, FIELD, MATERIAL, REVIEW, SUPPLEMENT, REASON)
+    states = (OFFER, PICK, FIELD, MATERIAL, REVIEW, SUPPLEMENT, REASON)
 
     def check(self, msg: Message, ctx) -> bool:
         if msg.msg_type == "image":
@@ -127,6 +129,8 @@ class ApplicationCommands(Handler):
             return False
         if parse(msg.text) is not None:
             return True
+        if plain(msg.text) in PICK_WORDS:
+            return ctx.state.get() is None
         return wants_to_apply(msg.text) and retained_entry(msg.text) is not None
 
     def handle(self, msg: Message, ctx) -> None:
@@ -138,12 +142,25 @@ class ApplicationCommands(Handler):
             self._start_supplement(ctx, app, [[msg.media_id, msg.pic_url]])
             return
         cmd = parse(msg.text)
+        if cmd is None and plain(msg.text) in PICK_WORDS:
+            self._pick(ctx)
+            return
         if cmd is None:
             self._start(ctx, retained_entry(msg.text))
             return
         getattr(self, f"_{cmd.action}")(ctx, cmd)
 
     # --- the resident's application -----------------------------------------------------------
+    def _pick(self, ctx) -> None:
+        """申请 with nothing before it: which certificate?"""
+        from knowledge.catalogue import load_catalogue
+
+        ids = [item.id for item in load_catalogue().by_kind("retained") if form_for(item)]
+        lines = "\n".join(ctx.t("applications.pick_line", n=n, name=load_catalogue()[i].name)
+                          for n, i in enumerate(ids, 1))
+        ctx.state.set(PICK, {"ids": ids}, ttl=DRAFT_TTL, expiry_text=None)
+        ctx.reply(ctx.t("applications.pick", lines=lines))
+
     def _start(self, ctx, item) -> None:
         form = form_for(item)
         if form is None:  # e.g. 政审: requested by an organisation by 公函
@@ -213,6 +230,17 @@ class ApplicationCommands(Handler):
                 from knowledge.catalogue import load_catalogue
 
                 self._start(ctx, load_catalogue().items.get(data.get("entry")))
+            else:
+                _reroute(msg, ctx)
+            return
+        if state.name == PICK:
+            text = plain(msg.text) if msg.is_text else ""
+            ids = data.get("ids") or []
+            if text.isdigit() and 1 <= int(text) <= len(ids):
+                ctx.state.clear()
+                from knowledge.catalogue import load_catalogue
+
+                self._start(ctx, load_catalogue().items.get(ids[int(text) - 1]))
             else:
                 _reroute(msg, ctx)
             return

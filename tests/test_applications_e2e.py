@@ -229,3 +229,19 @@ def test_the_file_message_is_uploaded_at_delivery_and_expired_media_is_refused(c
             assert exc.errcode == 40007
         else:
             raise AssertionError("an expired media_id was accepted")
+
+
+def test_apply_with_no_certificate_named_asks_which(chat):
+    [which] = chat("huangsang", "我要开证明")
+    assert "1. 居（租）住情况证明" in which and "5. 社区活动" in which and "公函" in which
+    intro, ask = chat("huangsang", "5")
+    assert "社区活动" in intro and "学生姓名" in ask
+
+
+def test_town_cadre_may_look_but_not_decide(chat, wecom, wecom_api):
+    _apply_r1(chat, wecom, wecom_api)
+    chat("chenayi", "确认")
+    [detail] = chat("guan.changsha", "查询 #A1")
+    assert "#A1" in detail and SAMPLE_ID_MASKED in detail and SAMPLE_ID not in detail
+    [refused] = chat("guan.changsha", "通过 #A1")
+    assert "只有申请人所在村（社区）的干部" in refused

@@ -106,7 +106,9 @@ def may_verify(app: Application, person: Person | None) -> bool:
 
 
 def can_view(session: Session, app: Application, userid: str, person: Person | None) -> bool:
-    return userid == app.applicant_userid or may_verify(app, person) or may_decide(session, app, person)
+    """The applicant, the grid worker, the deciding cadres, and the town's cadres (who are told when it is late)."""
+    town = person is not None and person.role == "cadre" and bool(app.town) and person.jurisdiction == app.town
+    return userid == app.applicant_userid or may_verify(app, person) or may_decide(session, app, person) or town
 
 
 def status_name(status: str) -> str:
@@ -334,9 +336,9 @@ def verify(session: Session, app: Application, person: Person, confirmed: bool, 
     app.verify_note = note or None
     app.verified_at = now
     notices = _to_deciders(session, app, event, "push_verified")
-    if confirmed:
-        notices.append(_to_applicant(app, event, t("told_verified", number=app.number,
-                                                   certificate=app.certificate_name)))
+    # the resident hears where it went, not what the grid worker found: the cadres decide on it
+    notices.append(_to_applicant(app, event, t("told_verified" if confirmed else "told_to_committee",
+                                               number=app.number, certificate=app.certificate_name)))
     return notices
 
 
