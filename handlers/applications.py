@@ -129,9 +129,12 @@ class ApplicationCommands(Handler):
             return False
         if parse(msg.text) is not None:
             return True
+        state = ctx.state.get()
         if plain(msg.text) in PICK_WORDS:
-            return ctx.state.get() is None
-        return wants_to_apply(msg.text) and retained_entry(msg.text) is not None
+            return state is None
+        # a request names its certificate; it never breaks into another conversation (a complaint's draft)
+        free = state is None or state.name in self.states or state.name.startswith("catalogue.")
+        return free and wants_to_apply(msg.text) and retained_entry(msg.text) is not None
 
     def handle(self, msg: Message, ctx) -> None:
         if msg.msg_type == "event":

@@ -160,8 +160,11 @@ def test_offer_after_the_answer_and_a_returned_round(chat, wecom, wecom_api, con
     wecom.run()
     [done] = chat("chenayi", "提交")
     assert "已补充 #A1" in done
-    push = wecom_api.texts_to("fang.lougang")[-2]
+    supplemented = wecom_api.messages_to("fang.lougang")[-3:]
+    assert [m["msgtype"] for m in supplemented] == ["text", "image", "template_card"]   # only the new photo
+    push = supplemented[0]["text"]["content"]
     assert push.startswith("【证明申请 #A1 已补充】") and "补充材料1张" in push
+    assert "缺少：缺少租赁合同的最后一页；申请人补充：见照片" in push
     chat("fang.lougang", "通过 #A1")
     assert "已通过" in wecom_api.texts_to("chenayi")[-1]
     assert _application(config).status == "approved"
@@ -245,3 +248,14 @@ def test_town_cadre_may_look_but_not_decide(chat, wecom, wecom_api):
     assert "#A1" in detail and SAMPLE_ID_MASKED in detail and SAMPLE_ID not in detail
     [refused] = chat("guan.changsha", "通过 #A1")
     assert "只有申请人所在村（社区）的干部" in refused
+
+
+def test_a_request_never_breaks_into_a_complaint_draft(chat):
+    [ask_where] = chat("chenayi", "楼下路灯坏了三天了")
+    assert "问题在哪里" in ask_where
+    replies = chat("chenayi", "我要开居住证明")
+    assert not any("姓名" in r for r in replies)
+    # once the draft is done with, the same words start the application
+    chat("chenayi", "取消")
+    intro, ask = chat("chenayi", "我要开居住证明")
+    assert "姓名" in ask

@@ -68,7 +68,7 @@ def test_clean_values(kind, text, expected):
 
 @pytest.mark.parametrize("kind, text, why", [
     ("past_date", "2030年1月1日", "future"), ("past_date", "去年", "date"), ("past_date", "2023年13月", "date"),
-    ("name", "12345", "name"), ("address", "楼冈", "address"), ("text", "  ", "empty"),
+    ("name", "12345", "name"), ("name", "没有", "name"), ("address", "楼冈", "address"), ("text", "  ", "empty"),
 ])
 def test_clean_refuses(kind, text, why):
     with pytest.raises(Invalid) as exc:

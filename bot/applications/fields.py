@@ -17,6 +17,7 @@ PROVINCES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "
              "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
              "81", "82", "91"}
 NAME = re.compile(r"[\u4e00-\u9fff·]{2,20}|[A-Za-z][A-Za-z .'-]{1,40}")
+NOT_NAMES = {"没有", "不知道", "不清楚", "确认", "确定", "取消", "好的", "是的", "可以", "不用", "跳过", "本人", "我自己"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def clean(field: Field, text: str, today: date) -> str:
         return check_id_number(value, today)
     if field.kind == "name":
         value = re.sub(r"\s+", "", value) if re.search(r"[\u4e00-\u9fff]", value) else value
-        if not NAME.fullmatch(value):
+        if not NAME.fullmatch(value) or value in NOT_NAMES:
             raise Invalid("name")
         return value
     if field.kind in ("date", "past_date"):

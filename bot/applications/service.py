@@ -280,16 +280,18 @@ def _to_verifier(session: Session, app: Application, event: ApplicationEvent) ->
                    body=card(app, fields, f"app-{app.id}-{event.id}", verify=True))]
 
 
-def _to_deciders(session: Session, app: Application, event: ApplicationEvent, template: str) -> list[Notice]:
-    """The application for the village's cadres: the text (masked), the photos, and a card."""
+def _to_deciders(session: Session, app: Application, event: ApplicationEvent, template: str,
+                 media: list[ApplicationMedia] | None = None, **extra) -> list[Notice]:
+    """The application for the village's cadres: the text (masked), the photos (``media``, else all), a card."""
     notices = []
-    fields = _fields(session, app)
+    fields = {**_fields(session, app), **extra}
+    photos = [m for m in (app.media if media is None else media) if m.media_id]
     for cadre in deciders(session, app):
         key = f"app:{app.id}:ev{event.id}:{cadre.userid}"
         notices.append(Notice(cadre.userid, t(template, **fields), f"{key}:text"))
-        for n, media in enumerate(m for m in app.media if m.media_id):
+        for n, media_row in enumerate(photos):
             notices.append(Notice(cadre.userid, dedupe_key=f"{key}:image{n}", msgtype="image",
-                                  body={"media_id": media.media_id}))
+                                  body={"media_id": media_row.media_id}))
         notices.append(Notice(cadre.userid, dedupe_key=f"{key}:card", msgtype="template_card",
                               body=card(app, fields, f"app-{app.id}-{event.id}")))
     return notices
@@ -424,14 +426,14 @@ def resubmit(session: Session, app: Application, note: str, photos: list, actor:
     """The resident's 补充: back to the cadres, the time limit counted afresh."""
     now = now or utcnow()
     event = _move(session, app, actor, "resubmit", note or None, now)
-    for media_id, pic_url in photos:
-        session.add(ApplicationMedia(application=app, material="supplement", media_id=media_id or None,
-                                     pic_url=pic_url or None, added_at=now))
+    added = [ApplicationMedia(application=app, material="supplement", media_id=media_id or None,
+                              pic_url=pic_url or None, added_at=now) for media_id, pic_url in photos]
+    session.add_all(added)
     form = form_of(app)
     app.due_at = add_working_days(now, form.days if form else 3)
     session.flush()
-    session.refresh(app, ["media"])
-    return _to_deciders(session, app, event, "push_supplemented")
+    return _to_deciders(session, app, event, "push_supplemented", media=added,
+                        supplement=privacy.mask(note) or t("supplement_photos_only"))
 
 
 def collect(session: Session, app: Application, person: Person, now: datetime | None = None) -> list[Notice]:
