@@ -30,6 +30,7 @@ from handlers.tickets import CARD_EVENTS, send_notices
 OFFER, PICK, FIELD, MATERIAL, REVIEW, SUPPLEMENT, REASON = (
     "app_offer", "app_pick", "app_field", "app_material", "app_review", "app_supplement", "app_reason")
 DRAFT_TTL = timedelta(minutes=30)
+OPEN_STATES = ("verifying", "submitted")
 EXPIRY_TEXT = "applications.draft_expired"
 
 # Command words (the first is the standard form); a number is written #A12 or A12.
@@ -412,7 +413,9 @@ class ApplicationCommands(Handler):
             return
         lines = [ctx.t("applications.mine_header")]
         lines += [ctx.t("applications.mine_line", number=a.number, certificate=a.certificate_name,
-                        status=service.status_name(a.status), due=service.due_text(a)) for a in apps[:15]]
+                        status=service.status_name(a.status),
+                        due=ctx.t("applications.mine_due", due=service.due_text(a)) if a.status in OPEN_STATES else "")
+                  for a in apps[:15]]
         ctx.reply("\n".join(lines))
 
     def _query(self, ctx, cmd: Command) -> None:

@@ -56,13 +56,13 @@ def test_reminder_then_village_then_town_once_each(chat, wecom, wecom_api, confi
 def test_digest_and_today_show_counts_and_numbers(chat, wecom, wecom_api, config):
     _file(chat, wecom, wecom_api)
     [today] = chat("fang.lougang", "今日")
-    assert "证明申请：今日新收 1 件；待办 1 件 #A1；超时 0 件" in today
+    assert "证明申请：今日新收 1 件；待办 1 件（#A1）；超时 0 件；待领取 0 件。" in today
     with session_scope(config.DATABASE_URL) as s:
         cadre = s.scalar(select(Person).where(Person.userid == "fang.lougang"))
         text = digest.compose(s, cadre, utcnow() + timedelta(days=1))
         other = digest.compose(s, s.scalar(select(Person).where(Person.userid == "lu.donghe")),
                                utcnow() + timedelta(days=1))
-    assert "证明申请：昨日新收 1 件 #A1；待办 1 件 #A1" in text
+    assert "证明申请：昨日新收 1 件（#A1）；待办 1 件（#A1）；超时 0 件；" in text
     assert "证明申请" not in other
     assert SAMPLE_ID not in text
 

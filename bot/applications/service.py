@@ -449,11 +449,17 @@ def collect(session: Session, app: Application, person: Person, now: datetime | 
 def detail(session: Session, app: Application, userid: str, person: Person | None) -> str:
     """查询 #A<n>: where it stands; the village's cadres see the full ID-card number."""
     full = may_decide(session, app, person)
+    staff = full or may_verify(app, person) or (person is not None and person.role == "cadre")
     fields = _fields(session, app, full_id=full)
-    history = "\n".join(t("history_line", when=fmt_local(e.at), action=t(f"action_{e.action}"),
-                          note=privacy.mask(e.note) if e.note else "") for e in app.events)
-    key = "detail_cadre" if full else "detail"
-    return t(key, history=history, **fields)
+    # the applicant sees where it stands; what the grid worker found and the roster check are the committee's
+    more = [fields["roster"], fields["verify"]] if staff else []
+    more += [t("detail_notes", notes=fields["notes"]) if fields["notes"] and app.status in ("returned", "refused") else "",
+             t("detail_register", register_number=app.register_number) if app.register_number else ""]
+    history = "\n".join(
+        t("history_line", when=fmt_local(e.at), action=t(f"action_{e.action}"),
+          note=privacy.mask(e.note) if e.note and (staff or e.action != "verify") else "").rstrip()
+        for e in app.events)
+    return t("detail", history=history, more="\n".join(x for x in more if x), **fields).replace("\n\n", "\n")
 
 
 def erase_closed(session: Session, cutoff: datetime, now: datetime, limit: int = 500) -> int:

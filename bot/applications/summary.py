@@ -15,8 +15,10 @@ NUMBERS_MAX = 8
 
 
 def _numbers(apps: list[Application]) -> str:
+    if not apps:
+        return ""
     shown = " ".join(f"#A{a.number}" for a in apps[:NUMBERS_MAX])
-    return shown + ("…" if len(apps) > NUMBERS_MAX else "")
+    return f"（{shown}{'…' if len(apps) > NUMBERS_MAX else ''}）"
 
 
 def line(session: Session, jurisdiction: str | None, start: datetime, end: datetime, now: datetime,
