@@ -178,6 +178,9 @@ def _check_application(entry: dict, err) -> None:
         err("application.days", "expected a number of working days from 0 to 60")
     if not isinstance(block.get("collect"), str) or not block["collect"].strip():
         err("application.collect", "missing")
+    template = Path(__file__).resolve().parent / "templates" / f"{entry.get('id')}.docx"
+    if not template.is_file():
+        err("application", f"no Word template knowledge/templates/{template.name} (the certificate's format)")
 
 
 def check(directory: Path | str | None = None) -> tuple[list[str], dict[str, Item]]:

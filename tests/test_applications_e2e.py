@@ -259,3 +259,25 @@ def test_a_request_never_breaks_into_a_complaint_draft(chat):
     chat("chenayi", "取消")
     intro, ask = chat("chenayi", "我要开居住证明")
     assert "姓名" in ask
+
+
+def test_card_buttons_for_the_grid_worker_and_the_cadre(chat, wecom, wecom_api, config):
+    _apply_r1(chat, wecom, wecom_api)
+    chat("chenayi", "确认")
+    wecom.event("liang.wg", "template_card_event", EventKey="app:confirm:1", TaskId="app-1-1",
+                CardType="button_interaction", ResponseCode="rc-confirm")
+    wecom.run()
+    assert "已核实 #A1" in wecom_api.texts_to("liang.wg")[-1]
+    assert wecom_api.card_updates[-1]["button"]["replace_name"] == "已核实，待审核"
+    # a cadre of another community clicking the same kind of button is refused, the card untouched
+    wecom.event("lu.donghe", "template_card_event", EventKey="app:approve:1", TaskId="app-1-2",
+                CardType="button_interaction", ResponseCode="rc-wrong")
+    wecom.run()
+    assert "只有申请人所在村（社区）的干部" in wecom_api.texts_to("lu.donghe")[-1]
+    assert len(wecom_api.card_updates) == 1
+    wecom.event("fang.lougang", "template_card_event", EventKey="app:approve:1", TaskId="app-1-2",
+                CardType="button_interaction", ResponseCode="rc-approve")
+    wecom.run()
+    assert wecom_api.card_updates[-1]["button"]["replace_name"] == "已通过"
+    assert wecom_api.messages_to("fang.lougang")[-1]["msgtype"] == "file"
+    assert _application(config).status == "approved"

@@ -102,3 +102,15 @@ def test_register_report_and_retention(chat, wecom, wecom_api, config, tmp_path)
     result = CliRunner().invoke(report, ["applications", "--from", today, "--to", today, "--format", "csv",
                                          "--out", str(tmp_path / "r.csv")], env={"DATABASE_URL": config.DATABASE_URL})
     assert result.exit_code == 0 and SAMPLE_ID_MASKED in (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+
+
+def test_an_application_returned_and_never_supplemented_is_erased_too(chat, wecom, wecom_api, config):
+    _file(chat, wecom, wecom_api)
+    chat("liang.wg", "核实 #A1 属实")
+    chat("fang.lougang", "退回 #A1 缺少租赁合同")
+    days = runtime.get().config.QINGCHE_APPLICATION_DAYS
+    assert retention.erase_applications(now=utcnow() + timedelta(days=days - 1)) == 0
+    assert retention.erase_applications(now=utcnow() + timedelta(days=days + 1)) == 1
+    with session_scope(config.DATABASE_URL) as s:
+        app = s.scalar(select(Application))
+        assert (app.id_number, app.fields, app.status) == (None, {}, "returned")

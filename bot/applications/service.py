@@ -463,11 +463,13 @@ def detail(session: Session, app: Application, userid: str, person: Person | Non
 
 
 def erase_closed(session: Session, cutoff: datetime, now: datetime, limit: int = 500) -> int:
-    """Erase ID numbers, answers, the document and photo references of applications closed before ``cutoff``;
-    the register keeps name, masked ID, certificate, dates and register number."""
-    apps = list(session.scalars(select(Application).where(
-        Application.closed_at.is_not(None), Application.closed_at < cutoff, Application.erased_at.is_(None))
-        .order_by(Application.id).limit(limit)))
+    """Erase ID numbers, answers, the document and photo references of applications closed before ``cutoff``
+    (or returned for more and never supplemented since); the register keeps name, masked ID, certificate,
+    dates and register number."""
+    closed = Application.closed_at.is_not(None) & (Application.closed_at < cutoff)
+    abandoned = (Application.status == "returned") & (Application.updated_at < cutoff)
+    apps = list(session.scalars(select(Application).where(closed | abandoned, Application.erased_at.is_(None))
+                                .order_by(Application.id).limit(limit)))
     for app in apps:
         app.id_number = None
         app.fields = {}
