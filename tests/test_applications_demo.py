@@ -30,6 +30,10 @@ def demo(tmp_path, monkeypatch):
     yield f"http://127.0.0.1:{port}", app.extensions["qingche.standin"]
     server.shutdown()
     server.server_close()
+    from bot.standin import sim
+
+    with sim._log_lock:   # the page's record of what people typed lives in the process: leave it empty
+        sim._user_log.clear()
     runtime.reset()
     dispose_all()
 
