@@ -281,3 +281,22 @@ def test_card_buttons_for_the_grid_worker_and_the_cadre(chat, wecom, wecom_api, 
     assert wecom_api.card_updates[-1]["button"]["replace_name"] == "已通过"
     assert wecom_api.messages_to("fang.lougang")[-1]["msgtype"] == "file"
     assert _application(config).status == "approved"
+
+
+def test_refusal_with_a_reason_and_no_approval_before_the_verification(chat, wecom, wecom_api, config):
+    _apply_r1(chat, wecom, wecom_api)
+    chat("chenayi", "确认")
+    [early] = chat("fang.lougang", "通过 #A1")
+    assert "网格员核实中" in early and "不能通过" in early
+    [ask] = chat("fang.lougang", "不予出具 #A1")
+    assert "原因" in ask
+    [done] = chat("fang.lougang", "经核实该户已于2024年搬离")
+    assert "不予出具" in done
+    told = wecom_api.texts_to("chenayi")[-1]
+    assert "不予出具" in told and "该户已于2024年搬离" in told
+    [status] = chat("chenayi", "查询 #A1")
+    assert "不予出具" in status and "说明：经核实该户已于2024年搬离" in status
+    [late] = chat("fang.lougang", "通过 #A1")
+    assert "不能通过" in late
+    app = _application(config)
+    assert (app.status, app.register_number) == ("refused", None) and app.closed_at is not None
