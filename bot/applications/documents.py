@@ -25,6 +25,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def template_path(certificate_id: str) -> Path:
+    """The Word template of a certificate: knowledge/templates/<id>.docx."""
     return TEMPLATES_DIR / f"{certificate_id}.docx"
 
 

@@ -65,6 +65,7 @@ def write(entry_id: str, name: str, path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Write the missing templates (all with --force)."""
     from knowledge.catalogue import load_catalogue
 
     TEMPLATES_DIR.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ COLUMNS = ("register_number", "number", "certificate", "applicant", "id_number",
 
 
 def t(key: str, **fields) -> str:
+    """An applications text."""
     return texts.t(f"applications.{key}", **fields)
 
 
@@ -34,6 +35,7 @@ class Row:
 
 
 def headers() -> list[str]:
+    """The register's column titles."""
     return [t(f"register_col_{c}") for c in COLUMNS]
 
 
@@ -59,6 +61,7 @@ def build(session: Session, start_day: date, end_day: date, village: str | None 
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
+    """The register as CSV (UTF-8 with BOM, so Excel reads the Chinese)."""
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(headers())
@@ -67,6 +70,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 
 def write_xlsx(rows: list[Row], path: Path, start_day: date, end_day: date) -> None:
+    """The register as an Excel workbook, one sheet."""
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -82,4 +86,5 @@ def write_xlsx(rows: list[Row], path: Path, start_day: date, end_day: date) -> N
 
 
 def default_name(start_day: date, end_day: date, fmt: str) -> str:
+    """qingche-applications-2026-11-01-2026-11-30.xlsx."""
     return f"qingche-applications-{start_day.isoformat()}-{end_day.isoformat()}.{fmt}"

@@ -112,14 +112,17 @@ def can_view(session: Session, app: Application, userid: str, person: Person | N
 
 
 def status_name(status: str) -> str:
+    """The status as residents read it."""
     return t(f"status_{status}")
 
 
 def label(app: Application) -> str:
+    """#A12."""
     return f"#A{app.number}"
 
 
 def form_of(app: Application) -> Form | None:
+    """The application form of the certificate applied for."""
     return form_for(app.certificate_id)
 
 
@@ -143,6 +146,7 @@ def field_lines(app: Application, full_id: bool = False) -> str:
 
 
 def materials_line(app: Application) -> str:
+    """身份证（正反面）2张、房产证或租赁合同1张."""
     form = form_of(app)
     names = {m.key: m.label for m in (form.materials if form else ())}
     counts: dict[str, int] = {}
@@ -154,10 +158,12 @@ def materials_line(app: Application) -> str:
 
 
 def due_text(app: Application) -> str:
+    """The deadline as people read it."""
     return fmt_local(app.due_at) if app.due_at else t("due_none")
 
 
 def roster_line(session: Session, app: Application) -> str:
+    """What the roster says about the applicant, for the committee."""
     if app.roster == "matched":
         return t("roster_matched")
     if app.roster == "name_differs":
@@ -167,6 +173,7 @@ def roster_line(session: Session, app: Application) -> str:
 
 
 def verify_line(app: Application) -> str:
+    """What the grid worker found, for the committee."""
     if app.verify_result == "confirmed":
         return t("verify_line_confirmed")
     if app.verify_result == "mismatch":
@@ -195,6 +202,7 @@ def _actor(actor: Person | str) -> tuple[str, str]:
 def add_event(session: Session, app: Application, actor: Person | str, action: str, note: str | None = None, *,
               from_status: str | None = None, to_status: str | None = None,
               now: datetime | None = None) -> ApplicationEvent:
+    """Record one history entry."""
     userid, role = _actor(actor)
     event = ApplicationEvent(application=app, actor=userid, actor_role=role, action=action, note=note or None,
                              from_status=from_status, to_status=to_status, at=now or utcnow())

@@ -51,4 +51,5 @@ def of_type(kind: str) -> list[str]:
 
 
 def is_closed(status: str) -> bool:
+    """Whether nothing more happens to an application in ``status``."""
     return STATE_TYPES.get(status) == "closed"
