@@ -300,3 +300,19 @@ def test_refusal_with_a_reason_and_no_approval_before_the_verification(chat, wec
     assert "不能通过" in late
     app = _application(config)
     assert (app.status, app.register_number) == ("refused", None) and app.closed_at is not None
+
+
+def test_a_broken_template_leaves_the_application_as_it_was(chat, wecom, wecom_api, config, monkeypatch, tmp_path):
+    from bot.applications import documents
+
+    broken = tmp_path / "R1.docx"
+    broken.write_bytes(b"not a Word file")
+    monkeypatch.setattr(documents, "template_path", lambda certificate_id: broken)
+    _apply_r1(chat, wecom, wecom_api)
+    chat("chenayi", "确认")
+    chat("liang.wg", "核实 #A1 属实")
+    [why] = chat("fang.lougang", "通过 #A1")
+    assert "证明模板打不开" in why and "R1.docx" in why and "{{ 占位符 }}" in why
+    app = _application(config)
+    assert (app.status, app.register_number, app.document) == ("submitted", None, None)
+    assert "已通过" not in wecom_api.texts_to("chenayi")[-1]

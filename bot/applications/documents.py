@@ -37,15 +37,23 @@ def committee_name(village: str) -> str:
     return village
 
 
+class DocumentError(Exception):
+    """The template is missing or cannot be rendered (e.g. a placeholder broken while editing it in Word)."""
+
+
 def render(app: Application, when: datetime) -> bytes:
-    """The filled .docx for an approved application."""
+    """The filled .docx for an approved application; raise ``DocumentError`` naming the template."""
     local = to_local(when)
     context = {**(app.fields or {}), "register_number": app.register_number or "",
                "village": committee_name(app.village), "date": f"{local.year}年{local.month}月{local.day}日"}
-    doc = DocxTemplate(str(template_path(app.certificate_id)))
-    doc.render(context, autoescape=True)
-    out = io.BytesIO()
-    doc.save(out)
+    path = template_path(app.certificate_id)
+    try:
+        doc = DocxTemplate(str(path))
+        doc.render(context, autoescape=True)
+        out = io.BytesIO()
+        doc.save(out)
+    except Exception as exc:  # docxtpl raises jinja2, python-docx and zip errors alike
+        raise DocumentError(f"knowledge/templates/{path.name}: {type(exc).__name__}") from exc
     return out.getvalue()
 
 

@@ -28,7 +28,7 @@ BODIES = {
     "R5": "经了解，{{ name }}（身份证号 {{ id_number }}）婚姻状况为 {{ marriage }}，家庭情况 {{ family }}，"
           "具备抚养教育被收养人的能力。",
     "R6": "兹证明 {{ name }} 同学（{{ school }}）于 {{ start }}至{{ end }}在本社区参加 {{ activity }}活动，"
-          "共 {{ hours }}小时。",
+          "共 {{ hours | replace('小时', '') }}小时。",   # 20 or 20小时 both read 共 20小时
 }
 
 
@@ -66,14 +66,19 @@ def write(entry_id: str, name: str, path: Path) -> None:
 
 def main(argv: list[str]) -> int:
     """Write the missing templates (all with --force)."""
-    from knowledge.catalogue import load_catalogue
+    import yaml
 
+    from knowledge.catalogue import CATALOGUE_DIR
+
+    # the names straight from the file: the validated catalogue refuses entries whose template is missing
+    entries = yaml.safe_load((CATALOGUE_DIR / "retained.yaml").read_text(encoding="utf-8"))
+    names = {e["id"]: e["name"] for e in entries}
     TEMPLATES_DIR.mkdir(parents=True, exist_ok=True)
     for entry_id, _ in BODIES.items():
         path = TEMPLATES_DIR / f"{entry_id}.docx"
         if path.exists() and "--force" not in argv:
             continue
-        write(entry_id, load_catalogue()[entry_id].name, path)
+        write(entry_id, names[entry_id], path)
         print(path)
     return 0
 

@@ -382,12 +382,16 @@ def approve(session: Session, app: Application, person: Person, now: datetime | 
     now = now or utcnow()
     if not may_decide(session, app, person):
         raise ApplicationError("not_allowed", number=app.number)
-    event = _move(session, app, person, "approve", None, now)
-    app.decided_by, app.decided_at = person.userid, now
-    next_register_number(session, app, now)
-    app.document = documents.render(app, now)
-    app.document_name = documents.file_name(app)
-    session.flush()
+    try:
+        with session.begin_nested():   # a template that cannot be rendered leaves the application as it was
+            event = _move(session, app, person, "approve", None, now)
+            app.decided_by, app.decided_at = person.userid, now
+            next_register_number(session, app, now)
+            app.document = documents.render(app, now)
+            app.document_name = documents.file_name(app)
+            session.flush()
+    except documents.DocumentError as exc:
+        raise ApplicationError("template_error", number=app.number, problem=str(exc)) from None
     form = form_of(app)
     collect = (form.collect if form else t("collect_default")).replace("{village}", app.village)
     key = f"app:{app.id}:ev{event.id}:{person.userid}"
