@@ -236,7 +236,7 @@ def _allocate_number(session: Session, app: Application) -> None:
 
 def roster_status(session: Session, person: Person | None, village: str, name: str) -> str:
     """matched / name_differs when the applicant is on the village's roster, else not_on_roster."""
-    if person is None:
+    if person is None or not person.name:   # a WeChat resident who only told us where they live
         return "not_on_roster"
     person_village = person.village
     if person.patch:
