@@ -99,3 +99,4 @@ def report(ctx: click.Context, start: date | None, end: date | None, fmt: str, o
 from bot.visits.cli import visits as _visits  # noqa: E402  (defined on top of this module's options)
 
 report.add_command(_visits)
+from bot.applications import report as _applications_report  # noqa: E402,F401  (qingche report applications)

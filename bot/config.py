@@ -40,6 +40,7 @@ class Config:
     QINGCHE_SLA_FILE: str = ""
     QINGCHE_DIGEST_TIME: str = "08:00"
     QINGCHE_INBOUND_DAYS: int = 90
+    QINGCHE_APPLICATION_DAYS: int = 180
     MAX_CALLBACK_BYTES: int = 64 * 1024
     LOG_LEVEL: str = "INFO"
     extra: dict = field(default_factory=dict)
@@ -97,6 +98,9 @@ class Config:
         if self.QINGCHE_INBOUND_DAYS < 7:
             raise ConfigError("QINGCHE_INBOUND_DAYS must be at least 7 (WeCom and 微信客服 repeat messages "
                               f"for days), got {self.QINGCHE_INBOUND_DAYS}")
+        if self.QINGCHE_APPLICATION_DAYS < 1:
+            raise ConfigError("QINGCHE_APPLICATION_DAYS must be at least 1 (days a closed application keeps its "
+                              f"ID-card number, answers and photos), got {self.QINGCHE_APPLICATION_DAYS}")
 
 
 def check_aes_key(key: str) -> bytes:

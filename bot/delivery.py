@@ -42,11 +42,14 @@ def send_app(rt, row: Outbox) -> str:
     """Send one app message through ``message/send``; return WeCom's msgid."""
     if row.msgtype == CARD_UPDATE:
         return update_card(rt, row)
+    body = row.body
+    if row.msgtype == "file" and "media_id" not in body:  # a stored document: uploaded now, at send time
+        body = file_source(next(k for k in FILE_SOURCES if k in body))(rt, row)
     payload = {
         "touser": row.to_user,
         "msgtype": row.msgtype,
         "agentid": int(rt.config.WECOM_AGENT_ID or 0),
-        row.msgtype: row.body,
+        row.msgtype: body,
     }
     if row.duplicate_check:  # a resend whose first attempt may have arrived
         payload["enable_duplicate_check"] = 1
@@ -69,6 +72,21 @@ def update_card(rt, row: Outbox) -> str:
 
 # channel -> sender (a dotted path is imported on first use: the 微信客服 sender imports this module)
 SENDERS: dict[str, Callable | str] = {"app": send_app, "kf": "bot.kf.send.send_kf"}
+
+
+# A file row's body names what to upload: {"application": 12} -> the function that uploads it and
+# returns the file message body ({"media_id": ...}); WeCom's temporary media last 3 days, so the
+# upload happens at each attempt, in the delivery job.
+FILE_SOURCES: dict[str, Callable | str] = {"application": "bot.applications.documents.upload"}
+
+
+def file_source(kind: str) -> Callable:
+    source = FILE_SOURCES[kind]
+    if isinstance(source, str):
+        from bot.queue import resolve
+
+        source = FILE_SOURCES[kind] = resolve(source)
+    return source
 
 
 def sender_for(channel: str) -> Callable | None:

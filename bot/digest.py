@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import alerts, outbox, runtime, stats, texts
+from bot.applications.summary import line as applications_line
 from bot.db import add_unique, session_scope
 from bot.delivery import enqueue_rows
 from bot.models import CatalogueMiss, DigestSent, Patch, Person
@@ -93,6 +94,7 @@ def compose(session: Session, cadre: Person, now: datetime) -> str:
     if asked:
         parts.append(t("digest_misses_header") + "\n" + "\n".join(
             t("digest_misses_line", text=text[:40], count=n, number=number) for text, n, number in asked))
+    parts += [line for line in [applications_line(session, j, start, end, now)] if line]  # certificate applications
     parts.append(t("digest_footer"))
     return "\n\n".join(parts)
 

@@ -1,4 +1,5 @@
-"""Retention: processed inbound messages are deleted after ``QINGCHE_INBOUND_DAYS``.
+"""Retention: processed inbound messages are deleted after ``QINGCHE_INBOUND_DAYS``; closed certificate
+applications lose their ID-card numbers, answers, documents and photos after ``QINGCHE_APPLICATION_DAYS``.
 
 The table holds residents' raw words, which tickets and the catalogue-miss log no longer need once
 a message is processed; its unique dedupe key is on the callback's hot path, so an ever-growing
@@ -37,7 +38,22 @@ def prune_due() -> int:
     if _last_run is not None and time.monotonic() - _last_run < EVERY:
         return 0
     _last_run = time.monotonic()
-    return prune()
+    return prune() + erase_applications()
+
+
+def erase_applications(now: datetime | None = None) -> int:
+    """Erase what closed applications hold of residents' documents after ``QINGCHE_APPLICATION_DAYS``: ID-card
+    numbers, answers, the filled document and photo references (the register's columns stay)."""
+    from bot.applications.service import erase_closed
+
+    rt = runtime.get()
+    now = now or utcnow()
+    with session_scope(rt.config.DATABASE_URL) as s:
+        erased = erase_closed(s, now - timedelta(days=rt.config.QINGCHE_APPLICATION_DAYS), now)
+    if erased:
+        log.info("retention: erased %s closed applications older than %s days", erased,
+                 rt.config.QINGCHE_APPLICATION_DAYS)
+    return erased
 
 
 def prune(now: datetime | None = None) -> int:

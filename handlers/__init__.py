@@ -6,6 +6,7 @@ greetings and help, questions, then the fallback.
 from __future__ import annotations
 
 from bot.context import Context
+from handlers.applications import ApplicationCardClick, ApplicationCommands
 from handlers.base import Handler, Message
 from handlers.basic import ActiveConversation, Cancel, Fallback, Help, InvalidInput, Unsupported
 from handlers.cadre import CadreCommands
@@ -24,9 +25,11 @@ REGISTRY: list[Handler] = [
     KfSession(),
     InvalidInput(),      # a value WeCom sent that cannot be right: a clear reply, the draft kept
     TicketCardClick(),  # a card button click is an event: it must come before Unsupported
+    ApplicationCardClick(),  # 通过 / 退回补充 / 不予出具, 属实 / 不符 on an application's card
     Unsupported(),
     Cancel(),
     # explicit commands (grid worker, cadre) go here
+    ApplicationCommands(),  # #A12 commands, 我的申请, "我要开居住证明": before the ticket and cadre commands
     CadreCommands(),     # before TicketCommands: a cadre's 查询 #n shows the cadre's view
     TeachCommands(),     # 教 #12 居住证明: what an unanswered question meant, for the cadre's jurisdiction
     WhistleCommands(),   # before TicketCommands: a liaison's 办结 #n on a whistled ticket

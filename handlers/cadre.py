@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from bot import cadre_words, privacy, sla, stats, texts, whistles
+from bot.applications.summary import line as applications_line
 from bot.models import Patch, Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
@@ -75,12 +76,13 @@ class CadreCommands(Handler):
         today = stats.filed_between(ctx.session, start, end, person.jurisdiction)
         window = stats.tally(stats.filed_between(ctx.session, now - RATE_WINDOW, now, person.jurisdiction), now)
         open_now = stats.open_tickets(ctx.session, person.jurisdiction)
+        apps = applications_line(ctx.session, person.jurisdiction, start, end, now, "today_line")  # certificates
         return ctx.t("cadre.stats", jurisdiction=person.jurisdiction, filed=len(today),
                      resolved=stats.resolved_between(ctx.session, start, end, person.jurisdiction),
                      open=len(open_now), overdue=sum(stats.is_overdue(tk, now) for tk in open_now),
                      response=stats.fmt_rate(window.response_rate), resolve=stats.fmt_rate(window.resolve_rate),
                      satisfaction=stats.fmt_rate(window.satisfaction_rate), days=RATE_WINDOW.days,
-                     window_filed=window.filed) + _visits_block(ctx, person)
+                     window_filed=window.filed) + _visits_block(ctx, person) + (f"\n{apps}" if apps else "")
 
     def _overdue(self, ctx, person: Person) -> str:
         late = stats.overdue_tickets(ctx.session, ctx.now, person.jurisdiction)

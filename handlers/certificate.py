@@ -233,4 +233,8 @@ def render(item: Item, ctx, text: str = "") -> str:
         body += "\n" + t("catalogue.see_also", names="、".join(related))
     if item.get("sample"):
         body += "\n" + t("catalogue.sample_note")
+    if item.kind == "retained" and item.get("application"):  # 申请 in chat (handlers/applications.py)
+        from handlers.applications import offer
+
+        body += "\n" + offer(item, ctx)
     return body

@@ -29,6 +29,8 @@ OPTIONAL = {"keywords": list, "see": str, "see_also": list, "source": str, "wher
             "purposes": list, "askers": list}
 # purposes: what the paper is for (入学, 助学金, 征兵); askers: who asks for it (学校, 武装部, 银行).
 # Both are evidence for the entry, scored like keywords (and like "<word>+证明" together with 证明).
+OPTIONAL["application"] = dict  # retained entries only: applying in chat (see _check_application)
+FIELD_KINDS = ("name", "id_number", "date", "past_date", "address", "text", "choice")
 
 
 class CatalogueError(ValueError):
@@ -122,6 +124,8 @@ def _check_entry(fname: str, index: int, entry: Any) -> tuple[list[str], Item | 
             for j, v in enumerate(value):
                 if not isinstance(v, str) or not v.strip():
                     err(f"{fld}[{j + 1}]", "expected non-empty text")
+    if isinstance(entry.get("application"), dict):
+        _check_application(entry, err)
     if kind == "duty" and "list" in entry and entry["list"] not in DUTY_LISTS:
         err("list", f"unknown list {entry['list']!r}; expected one of {', '.join(DUTY_LISTS)}")
     if errors:
@@ -133,6 +137,54 @@ def _check_entry(fname: str, index: int, entry: Any) -> tuple[list[str], Item | 
         data=dict(entry), file=fname,
     )
     return errors, item
+
+
+def _check_application(entry: dict, err) -> None:
+    """The optional ``application`` block: fields, materials, verify_by_grid_worker, days, collect."""
+    block = entry["application"]
+    if entry.get("kind") != "retained":
+        err("application", "only retained certificates can be applied for")
+    for key in block:
+        if key not in ("fields", "materials", "verify_by_grid_worker", "days", "collect"):
+            err(f"application.{key}", "unknown field")
+    seen: set[str] = set()
+    for part, needed in (("fields", ("key", "label", "kind")), ("materials", ("key", "label"))):
+        items = block.get(part)
+        if part == "fields" and (not isinstance(items, list) or not items):
+            err("application.fields", "expected a non-empty list")
+            continue
+        for j, one in enumerate(items or []):
+            where = f"application.{part}[{j + 1}]"
+            if not isinstance(one, dict):
+                err(where, "expected a mapping of key, label, ...")
+                continue
+            for name in needed:
+                if not isinstance(one.get(name), str) or not one[name].strip():
+                    err(f"{where}.{name}", "missing")
+            if isinstance(one.get("key"), str):
+                if not one["key"].isidentifier() or one["key"] in ("register_number", "village", "date"):
+                    err(f"{where}.key", f"{one['key']!r} cannot be a template placeholder")
+                elif one["key"] in seen:
+                    err(f"{where}.key", f"duplicate key {one['key']!r}")
+                seen.add(one["key"])
+            if part == "fields" and one.get("kind") not in FIELD_KINDS:
+                err(f"{where}.kind", f"unknown kind {one.get('kind')!r}; expected one of {', '.join(FIELD_KINDS)}")
+            if part == "fields" and one.get("kind") == "choice" and not (
+                    isinstance(one.get("choices"), list) and one["choices"]
+                    and all(isinstance(c, str) and c for c in one["choices"])):
+                err(f"{where}.choices", "a choice needs a list of options")
+            if not isinstance(one.get("required", True), bool):
+                err(f"{where}.required", "expected true/false")
+    if not isinstance(block.get("verify_by_grid_worker", False), bool):
+        err("application.verify_by_grid_worker", "expected true/false")
+    days = block.get("days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 60:
+        err("application.days", "expected a number of working days from 0 to 60")
+    if not isinstance(block.get("collect"), str) or not block["collect"].strip():
+        err("application.collect", "missing")
+    template = Path(__file__).resolve().parent / "templates" / f"{entry.get('id')}.docx"
+    if not template.is_file():
+        err("application", f"no Word template knowledge/templates/{template.name} (the certificate's format)")
 
 
 def check(directory: Path | str | None = None) -> tuple[list[str], dict[str, Item]]:

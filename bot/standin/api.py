@@ -20,6 +20,8 @@ PNG_1PX = bytes.fromhex(
 
 
 PER_MEMBER_MINUTE = 30   # WeCom: an app may send one member at most 30 messages a minute
+MEDIA_SECONDS = 3 * 86400  # WeCom's temporary media expire after 3 days
+ISSUED_PREFIX = "media"    # the stand-in's own media ids; others came in a callback (a member's photo)
 
 
 def _count_last_minute(sent: list[dict], touser: str, now: float) -> int:
@@ -48,6 +50,8 @@ class StandInState:
         self.faults: dict[str, deque] = defaultdict(deque)  # path -> queue of errcode / "http500"
         self.media: dict[str, bytes] = {}
         self.media_names: dict[str, str] = {}    # media_id -> the uploaded file's name (the demo serves it)
+        self.media_issued: dict[str, float] = {}  # media_id -> when media/upload issued it
+        self.uploads: list[dict] = []            # media/upload calls: type, filename, media_id
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
         self.kf_sent: list[dict] = []
         self.card_updates: list[dict] = []       # message/update_template_card payloads
@@ -97,6 +101,8 @@ class StandInState:
             self.kf_messages.clear()
             self.kf_sent.clear()
             self.card_updates.clear()
+            self.media_issued.clear()
+            self.uploads.clear()
             self._recent.clear()
             self.tokens.clear()
             self.token_requests = 0
@@ -162,6 +168,15 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
             content = payload[msgtype].get("content", "")
             if len(content.encode("utf-8")) > 2048:
                 return jsonify({"errcode": 45002, "errmsg": "content size out of limit"})
+        if msgtype in ("file", "image"):
+            # WeCom refuses a media_id it never issued or that has expired (3 days). The stand-in checks
+            # ids of its own form; a photo id a member sent in a callback never passed through it.
+            media_id = str(payload[msgtype].get("media_id", ""))
+            with state.lock:
+                issued = state.media_issued.get(media_id)
+            if (msgtype == "file" or media_id.startswith(ISSUED_PREFIX)) and (
+                    issued is None or time.time() - issued > MEDIA_SECONDS):
+                return jsonify({"errcode": 40007, "errmsg": "invalid media_id"})
         msgid = f"msg{state.next_id()}"
         with state.lock:
             state.calls.append({"path": "message/send", "payload": payload})
@@ -211,6 +226,9 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         with state.lock:
             state.media[media_id] = upload.read() if upload else b""
             state.media_names[media_id] = (upload.filename if upload else "") or media_id
+            state.media_issued[media_id] = time.time()
+            state.uploads.append({"type": request.args.get("type", "image"), "media_id": media_id,
+                                  "filename": upload.filename if upload else ""})
         return jsonify({"errcode": 0, "errmsg": "ok", "type": request.args.get("type", "image"),
                         "media_id": media_id, "created_at": str(int(time.time()))})
 

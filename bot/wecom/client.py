@@ -103,11 +103,12 @@ class WeComClient:
         except ValueError:
             raise WeComError(-2, f"HTTP {resp.status_code}: not JSON") from None
 
-    def _once(self, method: str, path: str, payload: dict | None, params: dict | None, token: str):
+    def _once(self, method: str, path: str, payload: dict | None, params: dict | None, token: str,
+              files: dict | None = None):
         query = {"access_token": token, **(params or {})}
         try:
             resp = self._http.request(
-                method, self.api_base + path, params=query, timeout=self.timeout,
+                method, self.api_base + path, params=query, timeout=self.timeout, files=files,
                 data=None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                 headers={"Content-Type": "application/json; charset=utf-8"} if payload is not None else None,
             )
@@ -127,16 +128,26 @@ class WeComClient:
             raise WeComError(-2, f"HTTP {resp.status_code}: not JSON") from None
         return data
 
+    def upload_media(self, media_type: str, filename: str, content: bytes, content_type: str) -> str:
+        """Upload a temporary medium (``media/upload``, multipart field ``media``); return its media_id
+        (valid 3 days)."""
+        resp = self.raw("media/upload", params={"type": media_type}, method="POST",
+                        files={"media": (filename, content, content_type)})
+        data = _json_or_none(resp) or {}
+        if not data.get("media_id"):
+            raise WeComError(-2, "media/upload: no media_id")
+        return str(data["media_id"])
+
     def raw(self, path: str, payload: dict | None = None, params: dict | None = None,
-            method: str | None = None) -> requests.Response:
+            method: str | None = None, files: dict | None = None) -> requests.Response:
         """Like ``call`` but returns the response (for media download); JSON errors still raise."""
-        method = method or ("POST" if payload is not None else "GET")
+        method = method or ("POST" if payload is not None or files is not None else "GET")
         refreshed = False
         attempt = 0
         while True:
             token = self.token()
             try:
-                resp = self._once(method, path, payload, params, token)
+                resp = self._once(method, path, payload, params, token, files)
                 data = _json_or_none(resp)
                 errcode = int(data.get("errcode", 0)) if data else 0
                 if errcode:
