@@ -20,6 +20,7 @@ PNG_1PX = bytes.fromhex(
 
 
 PER_MEMBER_MINUTE = 30   # WeCom: an app may send one member at most 30 messages a minute
+MEDIA_LIFETIME = 3 * 86400   # WeCom keeps uploaded and received media for 3 days
 
 
 def _count_last_minute(sent: list[dict], touser: str, now: float) -> int:
@@ -47,6 +48,8 @@ class StandInState:
         self.rate_dropped: list[dict] = []       # dropped: over 30 a minute to one member
         self.faults: dict[str, deque] = defaultdict(deque)  # path -> queue of errcode / "http500"
         self.media: dict[str, bytes] = {}
+        self.media_born: dict[str, float] = {}   # media id -> when WeCom created it (stand-in clock)
+        self.clock_offset = 0.0                  # seconds added to the stand-in's clock (tests move it)
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
         self.kf_sent: list[dict] = []
         self.card_updates: list[dict] = []       # message/update_template_card payloads
@@ -59,6 +62,17 @@ class StandInState:
         """Make the next calls to ``path`` answer these errcodes (or "http500")."""
         with self.lock:
             self.faults[path].extend(codes)
+
+    def now(self) -> float:
+        """The stand-in's clock: real time plus ``clock_offset``."""
+        return time.time() + self.clock_offset
+
+    def register_media(self, media_id: str, data: bytes | None = None, at: float | None = None) -> None:
+        """Media WeCom holds (a photo a callback carries), created ``at`` (default now)."""
+        with self.lock:
+            self.media_born[media_id] = self.now() if at is None else at
+            if data is not None:
+                self.media[media_id] = data
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -100,6 +114,11 @@ class StandInState:
             self.tokens.clear()
             self.token_requests = 0
             self.expire_tokens = False
+            self.media_born.clear()
+            self.clock_offset = 0.0
+            reset_oauth = getattr(self, "reset_oauth", None)
+            if reset_oauth:
+                reset_oauth()
 
 
 def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprint:
@@ -195,7 +214,15 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         secret, error = _auth()
         if error is not None:
             return error
+        fault = _fault("media/get")
+        if fault is not None:
+            return fault
         media_id = request.args.get("media_id", "")
+        with state.lock:
+            born = state.media_born.setdefault(media_id, state.now())   # unknown ids: created at first sight
+            if state.now() - born > MEDIA_LIFETIME:
+                return jsonify({"errcode": 40007, "errmsg": "invalid media_id"})
+            state.calls.append({"path": "media/get", "payload": {"media_id": media_id}})
         data = state.media.get(media_id, PNG_1PX)
         return Response(data, mimetype="image/png",
                         headers={"Content-Disposition": f'attachment; filename="{media_id}.png"'})
@@ -209,6 +236,7 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         media_id = f"media{state.next_id()}"
         with state.lock:
             state.media[media_id] = upload.read() if upload else b""
+            state.media_born[media_id] = state.now()
         return jsonify({"errcode": 0, "errmsg": "ok", "type": request.args.get("type", "image"),
                         "media_id": media_id, "created_at": str(int(time.time()))})
 
