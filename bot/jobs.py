@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(seconds=15)   # leave fresh rows to the job that was enqueued for them
 # Dotted paths of further periodic checks (deadlines, digests); each takes no arguments.
 SWEEPS: list[str] = ["bot.escalation.check_deadlines", "bot.alerts.flush_due", "bot.digest.send_due",
-                     "bot.retention.prune_due"]
+                     "bot.retention.prune_due", "bot.evidence.sweep_unstored"]
 
 
 def sweep(grace: timedelta = GRACE) -> dict:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import escalation, limits, privacy, sla, texts
+from bot import escalation, evidence, limits, privacy, sla, texts
 from bot.db import add_unique
 from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
 from bot.tickets import categories, routing, states
@@ -252,6 +252,7 @@ def add_media(session: Session, ticket: Ticket, kind: str, media_id: str | None,
                         added_by=added_by, added_at=now or utcnow())
     session.add(media)
     session.flush()
+    evidence.note_saved(session, media)   # a durable copy is fetched after the commit
     return media
 
 
