@@ -353,8 +353,12 @@ def photo(media_pk: int):
         return refuse(404, "photo_missing")
     if not rights.may(s, person, "photo", media.ticket):
         return refuse(403, "forbidden_ticket", number=media.ticket.number)
-    if not media.stored_key and media.media_id and evidence.fetch_one(media.id):
-        s.expire(media)
+    if not media.stored_key and media.media_id:
+        number = media.ticket.number
+        s.rollback()                        # end this read before the fetch writes (SQLite locks)
+        evidence.fetch_one(media_pk)        # not fetched yet (the job is behind): fetch it now
+        media = s.get(TicketMedia, media_pk)
+        log_action("photo_fetch", number)
     if not media.stored_key:
         return refuse(404, "photo_not_saved")
     data = evidence.store().get(media.stored_key)
