@@ -3,7 +3,7 @@
 A Flask blueprint of its own at ``/workbench``: sign-in through WeCom (``auth.py``), one rule for
 rights (``rights.py``), one module per area (``tickets.py``, ``sanlv.py``, ``mapview.py``,
 ``misses.py``, ``roster.py``), xlsx exports (``export.py``), charts and the map drawn as SVG on
-the server (``svg.py``), and durable copies of ticket photos (``evidence.py``). Pages are
+the server (``svg.py``); photos are served from their durable copies (``bot/evidence.py``). Pages are
 server-rendered Chinese HTML; static files are vendored here — nothing is fetched from a CDN.
 
 To add an area (certificate applications, the visit ledger): write ``bot/workbench/<area>.py``
