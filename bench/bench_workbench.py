@@ -161,7 +161,10 @@ def main() -> None:
                                                 f"&category={rng.choice(categories.categories()).id}&period=30d"
                                                 for _ in range(n)]),
                 ("detail", [f"/workbench/tickets/{rng.choice(visible)}" for _ in range(n)]),
+                ("map (open tickets)", ["/workbench/map"] * max(n // 10, 5)),   # not a target; for the record
             ]
+            if userid != "liang.wg":
+                kinds.append(("三率 charts (6 months)", ["/workbench/stats"] * max(n // 10, 5)))
             print(f"{label:<28}({total:,} tickets in view)")
             for name, paths in kinds:
                 timed(client, paths[:5])   # warm-up
