@@ -270,3 +270,38 @@ def test_logout_needs_the_token_and_ends_the_session(client, wecom_api):
     assert client.post("/workbench/logout").status_code == 400
     client.post("/workbench/logout", data={"csrf_token": _csrf(html)})
     assert client.get("/workbench/tickets").status_code == 302
+
+
+def test_charts_count_what_bot_stats_counts(client, wecom_api, tickets, config):
+    from bot import stats
+    from bot.models import Ticket as T
+
+    sign_in(client, "fang.lougang")
+    html = client.get("/workbench/stats?period=month").get_data(as_text=True).replace("\n", "")
+    with session_scope(config.DATABASE_URL) as s:
+        start = stats.day_bounds(stats.local_today(utcnow()).replace(day=1))[0]
+        lg1 = [tk for tk in s.scalars(select(T).where(T.patch_code == "LG-01", T.requested_at >= start))]
+        c = stats.tally(lg1, utcnow())
+    row = re.search(r"<td>按网格</td><td>楼冈社区第一网格</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>"
+                    r"<td>([^<]+)</td><td>([^<]+)</td>", html)
+    assert row.groups() == (str(c.filed), str(c.resolved), str(c.open), str(c.overdue),
+                            stats.fmt_rate(c.response_rate), stats.fmt_rate(c.resolve_rate))
+
+
+def test_a_town_cadre_of_another_town_sees_none_of_it(client, wecom_api, tickets):
+    sign_in(client, "situ.sanbu")               # 三埠街道: 东河社区 is theirs, 楼冈社区 is not
+    assert _numbers(client.get("/workbench/tickets").get_data(as_text=True)) == {tickets["dh1"]}
+    assert client.get(f"/workbench/tickets/{tickets['lg1_new']}").status_code == 403
+    token = _csrf(client.get("/workbench/tickets").get_data(as_text=True))
+    assert client.post(f"/workbench/tickets/{tickets['lg1_new']}/nudge", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_photo_wecom_no_longer_has_is_reported_not_served(client, wecom_api, config):
+    wecom_api.register_media("MEDIA-GONE", b"x", at=wecom_api.now() - 4 * 86400)
+    number = file_ticket(config.DATABASE_URL, "chenayi", "LG-01", "楼下路灯坏了", photos=[("MEDIA-GONE", "")])
+    sign_in(client, "fang.lougang")
+    with session_scope(config.DATABASE_URL) as s:
+        media = s.scalar(select(Ticket).where(Ticket.number == number)).media[0].id
+    resp = client.get(f"/workbench/photos/{media}")
+    assert resp.status_code == 404 and "还没有保存下来" in resp.get_data(as_text=True)
+    assert "已过期未保存" in client.get(f"/workbench/tickets/{number}").get_data(as_text=True)

@@ -154,3 +154,38 @@ def test_resident_gets_nothing(page, live_url, tickets, wecom_api):
     _sign_in(page, live_url, "陈阿姨")
     assert "只对干部和网格员开放" in page.content()
     assert page.goto(f"{live_url}/workbench/tickets/{tickets['fresh']}").url.endswith("/workbench/")
+
+
+@pytest.mark.skipif(not SHOTS, reason="set QINGCHE_SCREENSHOTS=docs/screenshots to refresh the README's screenshots")
+def test_screenshots_of_a_busier_area(page, live_url, app, config, wecom_api):
+    """A few weeks of sample tickets in 楼冈社区, some handled and rated, for the README's pictures."""
+    from bot.db import session_scope
+    from bot.models import Person
+    from bot.tickets import service
+
+    texts = ["楼下路灯坏了三天了", "楼道垃圾没人清理", "碧桂园门口路灯不亮", "新昌路井盖松动", "幸福花园水管漏水",
+             "楼冈市场噪音很大", "沿江路积水", "长沙公园树倒了"]
+    rng = __import__("random").Random(5)
+    numbers = []
+    for i in range(40):
+        at = utcnow() - timedelta(days=rng.randint(0, 150), hours=rng.randint(0, 23))
+        numbers.append(file_ticket(config.DATABASE_URL, "chenayi", rng.choice(["LG-01", "LG-02"]), rng.choice(texts),
+                                   now=at, photos=[(f"MEDIA-{i}", "")] if i % 5 == 0 else None))
+    with session_scope(config.DATABASE_URL) as s:
+        for number in numbers[::2]:
+            ticket = service.find(s, number)
+            worker = s.query(Person).filter_by(userid=ticket.assignee_userid).one()
+            at = ticket.requested_at + timedelta(hours=rng.randint(1, 30))
+            service.acknowledge(s, ticket, worker, now=at)
+            if rng.random() < .8:
+                service.resolve(s, ticket, worker, "已处理", now=at + timedelta(hours=rng.randint(1, 60)))
+                if rng.random() < .7:
+                    service.rate(s, ticket, "chenayi", rng.choice([5, 5, 4, 3, 2]), now=at + timedelta(days=3))
+    _sign_in(page, live_url, "方主任")
+    page.wait_for_url("**/workbench/tickets**")
+    _shot(page, "tickets")
+    page.goto(f"{live_url}/workbench/tickets/{numbers[1]}")
+    _shot(page, "ticket")
+    for path, name in (("/workbench/map", "map"), ("/workbench/stats", "stats"), ("/workbench/roster", "roster")):
+        page.goto(live_url + path)
+        _shot(page, name)
