@@ -7,11 +7,12 @@ the server (``svg.py``); photos are served from their durable copies (``bot/evid
 server-rendered Chinese HTML; static files are vendored here — nothing is fetched from a CDN.
 
 To add an area (certificate applications, the visit ledger): write ``bot/workbench/<area>.py``
-with its views on ``bp``, add it to ``rights.AREAS`` and ``NAV`` and import it in ``_VIEWS``.
+with its views on ``bp`` (each behind ``auth.require("<area>")``), and add one ``Area`` line below.
 """
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Blueprint, Flask
@@ -19,15 +20,30 @@ from flask import Blueprint, Flask
 bp = Blueprint("workbench", __name__, url_prefix="/workbench", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
-# The navigation: (area in rights.AREAS, endpoint, label key in knowledge/texts/workbench.yaml)
-NAV: list[tuple[str, str, str]] = [
-    ("tickets", "workbench.ticket_list", "nav_tickets"),
-    ("map", "workbench.map_page", "nav_map"),
-    ("stats", "workbench.stats_page", "nav_stats"),
-    ("misses", "workbench.misses_page", "nav_misses"),
-    ("roster", "workbench.roster_page", "nav_roster"),
+STAFF = ("cadre", "grid_worker")
+
+
+@dataclass(frozen=True)
+class Area:
+    """One part of the workbench: its module, its page in the navigation, and who may open it."""
+
+    name: str
+    module: str                 # bot.workbench.<module> holds its views
+    endpoint: str | None        # the navigation's link (None: no link, e.g. sign-in)
+    label: str                  # the link's text key in knowledge/texts/workbench.yaml
+    roles: tuple[str, ...]
+
+
+AREAS: list[Area] = [
+    Area("auth", "auth", None, "", ()),
+    Area("tickets", "tickets", "workbench.ticket_list", "nav_tickets", STAFF),
+    Area("map", "mapview", "workbench.map_page", "nav_map", STAFF),
+    Area("stats", "sanlv", "workbench.stats_page", "nav_stats", ("cadre",)),
+    Area("misses", "misses", "workbench.misses_page", "nav_misses", ("cadre",)),
+    Area("roster", "roster", "workbench.roster_page", "nav_roster", STAFF),
+    # Area("applications", "applications", "workbench.applications_page", "nav_applications", ("cadre",)),
+    # Area("visits", "visits", "workbench.visits_page", "nav_visits", STAFF),
 ]
-_VIEWS = ("auth", "tickets", "mapview", "sanlv", "misses", "roster")
 
 
 def register_workbench(app: Flask) -> None:
@@ -40,6 +56,6 @@ def register_workbench(app: Flask) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_NAME="qingche_wb", SESSION_COOKIE_PATH="/workbench",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=config.QINGCHE_SESSION_HOURS))
-    for name in _VIEWS:
-        importlib.import_module(f"bot.workbench.{name}")
+    for area in AREAS:
+        importlib.import_module(f"bot.workbench.{area.module}")
     app.register_blueprint(bp)

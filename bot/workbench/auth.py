@@ -25,7 +25,7 @@ from bot import runtime, texts
 from bot.db import get_engine
 from bot.errors import WeComError
 from bot.models import Person
-from bot.workbench import NAV, bp, rights
+from bot.workbench import AREAS, bp, rights
 
 log = logging.getLogger(__name__)
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -85,8 +85,8 @@ def log_action(action: str, ticket: int | None = None, outcome: str = "ok") -> N
 def page(template: str, http_status: int = 200, **context):
     """Render a workbench page with the navigation the signed-in person may use."""
     person = current_person()
-    nav = [(endpoint, wt(label), request.endpoint == endpoint) for area, endpoint, label in NAV
-           if person is not None and rights.may(db(), person, area)]
+    nav = [(a.endpoint, wt(a.label), request.endpoint == a.endpoint) for a in AREAS
+           if a.endpoint and person is not None and rights.may(db(), person, a.name)]
     return render_template(f"workbench/{template}", person=person, nav=nav, wt=wt,
                            role_name=role_name, **context), http_status
 

@@ -14,12 +14,8 @@ from sqlalchemy.orm import Session
 from bot import stats
 from bot.models import Patch, Person, Ticket
 from bot.tickets import service
+from bot.workbench import AREAS
 
-STAFF = ("cadre", "grid_worker")
-# Areas (pages) and who may open them; a new area adds a line (applications, visits, ...).
-AREAS: dict[str, tuple[str, ...]] = {
-    "tickets": STAFF, "map": STAFF, "stats": ("cadre",), "misses": ("cadre",), "roster": STAFF,
-}
 CADRE_ACTIONS = ("dispatch", "nudge")   # 派单, 催办: cadres of the ticket's area, as in chat
 
 
@@ -45,7 +41,7 @@ def may(session: Session, person: Person | None, action: str, ticket: Ticket | N
     if not may_use(person):
         return False
     if ticket is None:
-        return person.role in AREAS.get(action, ())
+        return any(a.name == action and person.role in a.roles for a in AREAS)
     if not sees(session, person, ticket):
         return False
     if action in ("view", "photo", "export"):

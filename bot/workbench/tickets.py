@@ -221,6 +221,7 @@ def ticket_detail(number: int):
         return error
     s, person, ticket = found
     now = utcnow()
+    log_action("view", number)
     people = names_of(s, [e.actor for e in ticket.events] + [ticket.assignee_userid, ticket.reporter_userid]
                       + [e.note for e in ticket.events if e.action == "assign"])
     reporter = people.get(ticket.reporter_userid)
