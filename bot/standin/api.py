@@ -48,8 +48,6 @@ class StandInState:
         self.rate_dropped: list[dict] = []       # dropped: over 30 a minute to one member
         self.faults: dict[str, deque] = defaultdict(deque)  # path -> queue of errcode / "http500"
         self.media: dict[str, bytes] = {}
-        self.media_born: dict[str, float] = {}   # media id -> when WeCom created it (stand-in clock)
-        self.clock_offset = 0.0                  # seconds added to the stand-in's clock (tests move it)
         self.kf_messages: list[dict] = []        # for kf/sync_msg (the 微信客服 module uses these)
         self.kf_sent: list[dict] = []
         self.card_updates: list[dict] = []       # message/update_template_card payloads
@@ -57,6 +55,8 @@ class StandInState:
         self._ids = itertools.count(1)
         self._recent: dict[tuple, float] = {}
         self.extra_routes: dict[str, callable] = {}
+        self.media_born: dict[str, float] = {}   # media id -> when WeCom created it (stand-in clock)
+        self.clock_offset = 0.0                  # seconds added to the stand-in's clock (tests move it)
 
     def fail(self, path: str, *codes) -> None:
         """Make the next calls to ``path`` answer these errcodes (or "http500")."""
@@ -235,8 +235,8 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         upload = request.files.get("media")
         media_id = f"media{state.next_id()}"
         with state.lock:
-            state.media[media_id] = upload.read() if upload else b""
             state.media_born[media_id] = state.now()
+            state.media[media_id] = upload.read() if upload else b""
         return jsonify({"errcode": 0, "errmsg": "ok", "type": request.args.get("type", "image"),
                         "media_id": media_id, "created_at": str(int(time.time()))})
 
