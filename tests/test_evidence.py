@@ -17,7 +17,7 @@ from bot.timeutil import utcnow
 from tests.conftest import sweep_now
 from tests.workbench_helpers import file_ticket
 
-JPEG = b"\xff\xd8\xff\xe0" + b"lamp" * 50
+JPEG = b"\xff\xd8\xff\xe0" + b"lamp" * 50   # bytes to compare, not a picture (ids are this file's own)
 
 
 @pytest.fixture
@@ -31,21 +31,21 @@ def _media(config) -> list[TicketMedia]:
 
 
 def test_photos_sent_in_chat_are_stored_soon_after(wecom, wecom_api, chat, config, tmp_path):
-    wecom_api.register_media("MEDIA-LAMP", JPEG)
+    wecom_api.register_media("MEDIA-EV-LAMP", JPEG)
     chat("chenayi", "楼下路灯坏了三天了")
     chat("chenayi", "1")
-    wecom.image("chenayi", media_id="MEDIA-LAMP", pic_url="http://pic.example/lamp.jpg")
+    wecom.image("chenayi", media_id="MEDIA-EV-LAMP", pic_url="http://pic.example/lamp.jpg")
     wecom.run()
     chat("chenayi", "确认")
     chat("liang.wg", "办结 #1 已换灯泡")
-    wecom.image("liang.wg", media_id="MEDIA-FIXED")
+    wecom.image("liang.wg", media_id="MEDIA-EV-FIXED")
     wecom.run()
     stored = _media(config)
-    assert [(m.kind, m.media_id) for m in stored] == [("photo", "MEDIA-LAMP"), ("evidence", "MEDIA-FIXED")]
+    assert [(m.kind, m.media_id) for m in stored] == [("photo", "MEDIA-EV-LAMP"), ("evidence", "MEDIA-EV-FIXED")]
     assert all(m.stored_key and m.stored_at for m in stored)
     assert (tmp_path / "media" / stored[0].stored_key).read_bytes() == JPEG
     assert sorted(c["payload"]["media_id"] for c in wecom_api.calls if c["path"] == "media/get") == [
-        "MEDIA-FIXED", "MEDIA-LAMP"]
+        "MEDIA-EV-FIXED", "MEDIA-EV-LAMP"]
 
 
 def test_transient_failures_are_retried_by_the_sweeper(app, wecom, wecom_api, config):

@@ -66,7 +66,7 @@ def page(browser):
 def tickets(app, config):
     old = utcnow() - timedelta(days=20)
     return {"overdue": file_ticket(config.DATABASE_URL, "chenayi", "LG-01", "楼下路灯坏了三天了", now=old,
-                                   photos=[("MEDIA-LAMP", "")]),
+                                   photos=[("MEDIA-BROWSER-LAMP", "")]),
             "fresh": file_ticket(config.DATABASE_URL, "chenayi", "LG-01", "楼道垃圾没人清理"),
             "lg2": file_ticket(config.DATABASE_URL, "chenayi", "LG-02", "碧桂园门口路灯不亮")}
 
@@ -170,7 +170,7 @@ def test_screenshots_of_a_busier_area(page, live_url, app, config, wecom_api):
     for i in range(40):
         at = utcnow() - timedelta(days=rng.randint(0, 150), hours=rng.randint(0, 23))
         numbers.append(file_ticket(config.DATABASE_URL, "chenayi", rng.choice(["LG-01", "LG-02"]), rng.choice(texts),
-                                   now=at, photos=[(f"MEDIA-{i}", "")] if i % 5 == 0 else None))
+                                   now=at, photos=[(f"MEDIA-SHOT-{i}", "")] if i % 5 == 0 else None))
     with session_scope(config.DATABASE_URL) as s:
         for number in numbers[::2]:
             ticket = service.find(s, number)
