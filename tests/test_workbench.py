@@ -109,7 +109,7 @@ def test_codes_expire_after_five_minutes(client, wecom_api):
     assert resp.status_code == 400
 
 
-@pytest.mark.parametrize("userid", ["chenayi", "ou.lz", "nobody.on.roster"])
+@pytest.mark.parametrize("userid", ["chenayi", "ou.lz", "cg.liaison", "nobody.on.roster"])
 def test_residents_and_others_get_nothing(client, wecom_api, tickets, userid):
     resp = sign_in(client, userid)
     assert resp.status_code == 403 and "只对干部和网格员开放" in resp.get_data(as_text=True)
@@ -305,3 +305,10 @@ def test_a_photo_wecom_no_longer_has_is_reported_not_served(client, wecom_api, c
     resp = client.get(f"/workbench/photos/{media}")
     assert resp.status_code == 404 and "还没有保存下来" in resp.get_data(as_text=True)
     assert "已过期未保存" in client.get(f"/workbench/tickets/{number}").get_data(as_text=True)
+
+
+def test_inside_wecom_the_page_signs_in_at_once(client, wecom_api):
+    resp = client.get("/workbench/", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 13) wxwork/4.1.20 MicroMessenger/7.0.1"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/workbench/login/oauth")
+    desktop = client.get("/workbench/", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120"})
+    assert desktop.status_code == 200 and "企业微信扫码登录" in desktop.get_data(as_text=True)
