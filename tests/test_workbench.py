@@ -312,3 +312,15 @@ def test_inside_wecom_the_page_signs_in_at_once(client, wecom_api):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/workbench/login/oauth")
     desktop = client.get("/workbench/", headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120"})
     assert desktop.status_code == 200 and "企业微信扫码登录" in desktop.get_data(as_text=True)
+
+
+def test_the_web_process_needs_a_secret_key_with_the_real_wecom(config):
+    from bot import create_app, runtime
+    from bot.errors import ConfigError
+
+    real = dataclasses.replace(config, WECOM_API_BASE="https://qyapi.weixin.qq.com/cgi-bin/", QINGCHE_SECRET_KEY="")
+    with pytest.raises(ConfigError, match="QINGCHE_SECRET_KEY"):
+        create_app(real)
+    runtime.reset()
+    with pytest.raises(ConfigError, match="at least 32"):
+        dataclasses.replace(config, QINGCHE_SECRET_KEY="short").validate()
