@@ -25,6 +25,9 @@ def create_app(config: Config | None = None, *, standin: bool = False) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = config.MAX_CALLBACK_BYTES
     app.register_blueprint(webhook_bp)
     app.register_blueprint(health_bp)
+    from bot.workbench import register_workbench
+
+    register_workbench(app)   # the cadre's web pages at /workbench
     if standin:
         from bot.standin import register_standin
 

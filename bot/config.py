@@ -11,6 +11,8 @@ from bot.errors import ConfigError
 
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_DATABASE_URL = "sqlite:///qingche.sqlite3"
+DEFAULT_OAUTH_BASE = "https://open.weixin.qq.com/"
+DEFAULT_SSO_BASE = "https://login.work.weixin.qq.com/"
 
 # Sample credentials for the embedded demo only: they let the local WeCom stand-in and the
 # bot talk to each other. They are not secrets and open nothing.
@@ -43,12 +45,38 @@ class Config:
     QINGCHE_APPLICATION_DAYS: int = 180
     MAX_CALLBACK_BYTES: int = 64 * 1024
     LOG_LEVEL: str = "INFO"
+    # The workbench (web pages for staff, bot/workbench/)
+    QINGCHE_SECRET_KEY: str = ""          # signs session cookies; required when talking to the real WeCom
+    QINGCHE_SESSION_HOURS: int = 8
+    QINGCHE_PUBLIC_URL: str = ""          # https://host the WeCom console trusts; unset: the request's host
+    WECOM_OAUTH_BASE: str = DEFAULT_OAUTH_BASE   # oauth2/authorize inside WeCom
+    WECOM_SSO_BASE: str = DEFAULT_SSO_BASE       # QR login on a desktop browser
+    QINGCHE_MEDIA_DIR: str = "media"      # durable copies of ticket photos (local filesystem)
+    QINGCHE_MEDIA_S3_URL: str = ""        # https://key:secret@host/bucket for S3-compatible storage instead
+    QINGCHE_TILE_URL: str = ""            # a map tile server, e.g. http://tiles.local/{z}/{x}/{y}.png
     extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
         """No Redis: jobs run in-process through the same code path."""
         return not self.REDIS_URL
+
+    @property
+    def real_wecom(self) -> bool:
+        """Talking to WeCom itself (not a local stand-in)."""
+        return self.WECOM_API_BASE == DEFAULT_API_BASE
+
+    def secret_key(self) -> str:
+        """The key that signs workbench sessions: required against the real WeCom; with a local
+        stand-in (the demo, tests) a fresh random key per process is used when none is set."""
+        if self.QINGCHE_SECRET_KEY:
+            return self.QINGCHE_SECRET_KEY
+        if self.real_wecom:
+            raise ConfigError("QINGCHE_SECRET_KEY is not set (it signs the workbench's session cookies)")
+        import secrets
+
+        self.QINGCHE_SECRET_KEY = secrets.token_hex(32)
+        return self.QINGCHE_SECRET_KEY
 
     @classmethod
     def from_env(cls, env: dict | None = None, require_wecom: bool = True, **overrides) -> Config:
@@ -95,6 +123,23 @@ class Config:
         if self.QINGCHE_DIGEST_TIME != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d",
                                                                   self.QINGCHE_DIGEST_TIME):
             raise ConfigError("QINGCHE_DIGEST_TIME must be HH:MM (China time), e.g. 08:00, or off")
+        if self.QINGCHE_SECRET_KEY and len(self.QINGCHE_SECRET_KEY) < 32:
+            raise ConfigError("QINGCHE_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        if self.QINGCHE_SESSION_HOURS < 1:
+            raise ConfigError(f"QINGCHE_SESSION_HOURS must be at least 1, got {self.QINGCHE_SESSION_HOURS}")
+        for name in ("WECOM_OAUTH_BASE", "WECOM_SSO_BASE"):
+            value = getattr(self, name)
+            if not re.match(r"^https?://", value):
+                raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+            if not value.endswith("/"):
+                setattr(self, name, value + "/")
+        if self.QINGCHE_PUBLIC_URL and not re.match(r"^https?://[^/]+", self.QINGCHE_PUBLIC_URL):
+            raise ConfigError(f"QINGCHE_PUBLIC_URL must be http(s)://host, got {self.QINGCHE_PUBLIC_URL!r}")
+        self.QINGCHE_PUBLIC_URL = self.QINGCHE_PUBLIC_URL.rstrip("/")
+        if self.QINGCHE_MEDIA_S3_URL and not re.match(r"^https?://[^/]+/[^/]+", self.QINGCHE_MEDIA_S3_URL):
+            raise ConfigError("QINGCHE_MEDIA_S3_URL must be http(s)://key:secret@host/bucket")
+        if self.QINGCHE_TILE_URL and not all(f in self.QINGCHE_TILE_URL for f in ("{z}", "{x}", "{y}")):
+            raise ConfigError("QINGCHE_TILE_URL must contain {z}, {x} and {y}")
         if self.QINGCHE_INBOUND_DAYS < 7:
             raise ConfigError("QINGCHE_INBOUND_DAYS must be at least 7 (WeCom and 微信客服 repeat messages "
                               f"for days), got {self.QINGCHE_INBOUND_DAYS}")

@@ -6,13 +6,14 @@ import os
 from flask import Flask
 
 from bot.config import DEFAULT_DATABASE_URL, DEMO_SETTINGS, Config
-from bot.standin import API_PREFIX
+from bot.standin import API_PREFIX, OAUTH_PREFIX
 
 
 def demo_config(port: int, database_url: str | None = None) -> Config:
     """Settings for the demo: sample credentials unless real ones are set; never Redis."""
     overrides = {k: v for k, v in DEMO_SETTINGS.items() if not os.environ.get(k)}
     overrides["WECOM_API_BASE"] = f"http://127.0.0.1:{port}{API_PREFIX}/"
+    overrides["WECOM_OAUTH_BASE"] = overrides["WECOM_SSO_BASE"] = f"http://127.0.0.1:{port}{OAUTH_PREFIX}/"
     # the same default as every other command, so `qingche report` reads what the demo wrote
     overrides["DATABASE_URL"] = database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     config = Config.from_env(**overrides)

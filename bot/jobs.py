@@ -25,7 +25,8 @@ GRACE = timedelta(seconds=15)   # leave fresh rows to the job that was enqueued 
 SWEEPS: list[str] = ["bot.escalation.check_deadlines", "bot.alerts.flush_due", "bot.digest.send_due",
                      "bot.retention.prune_due",
                      "bot.visits.jobs.send_weekly", "bot.visits.jobs.check_arrivals",   # 四必访, 三必到
-                     "bot.applications.deadlines.check_deadlines"]                      # 一次办成
+                     "bot.applications.deadlines.check_deadlines",                      # 一次办成
+                     "bot.evidence.sweep_unstored"]                                     # photos kept past 3 days
 
 
 def sweep(grace: timedelta = GRACE) -> dict:

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from bot import cadre_words, privacy, sla, stats, texts, whistles
+from bot import cadre_words, privacy, stats, texts, whistles
 from bot.applications.summary import line as applications_line
-from bot.models import Patch, Person, Ticket
+from bot.models import Person, Ticket
 from bot.tickets import service
 from bot.tickets.service import TicketError
 from bot.timeutil import fmt_deadline, fmt_local
@@ -119,42 +119,25 @@ class CadreCommands(Handler):
         if worker is None:
             ctx.reply(ctx.t("cadre.dispatch_no_worker", name=rest.split()[0]))
             return
-        patch = ctx.session.scalar(select(Patch).where(Patch.code == worker.patch)) if worker.patch else None
-        if patch is None or person.jurisdiction not in (patch.village, patch.town):
-            ctx.reply(ctx.t("cadre.dispatch_outside", name=worker.name, jurisdiction=person.jurisdiction))
-            return
         try:
-            notices = service.assign(ctx.session, ticket, person, worker, worker.userid, ctx.now)
+            notices = service.dispatch(ctx.session, ticket, person, worker, ctx.now)
         except TicketError as exc:
             ctx.reply(exc.message)
             return
-        ticket.acknowledge_by = ctx.now + sla.limits_for(ticket).acknowledge   # the new worker's own clock
-        if ticket.patch_code is None:
-            ticket.patch_code, ticket.village, ticket.town = patch.code, patch.village, patch.town
         send_notices(ctx, notices)
         ctx.reply(ctx.t("cadre.dispatch_done", number=ticket.number, name=worker.name,
                         acknowledge_by=fmt_local(ticket.acknowledge_by)))
 
     def _nudge(self, ctx, person: Person, ticket: Ticket, rest: str) -> None:
-        if not stats.is_open(ticket):
-            ctx.reply(ctx.t("cadre.nudge_closed", number=ticket.number, status=service.status_name(ticket.status)))
+        liaisons = [w.liaison_userid for w in whistles.active_for(ctx.session, ticket)]
+        try:
+            notices = service.nudge(ctx.session, ticket, person, rest, liaisons, ctx.now)
+        except TicketError as exc:
+            ctx.reply(exc.message)
             return
-        targets = [w.liaison_userid for w in whistles.active_for(ctx.session, ticket)]
-        if ticket.assignee_userid:
-            targets.insert(0, ticket.assignee_userid)
-        if not targets:
-            ctx.reply(ctx.t("cadre.nudge_nobody", number=ticket.number))
-            return
-        event = service.add_event(ctx.session, ticket, person, "nudge", rest, now=ctx.now)
-        text = ctx.t("cadre.nudge_push", number=ticket.number, category=ticket.service_name,
-                     place=service.place_of(ticket, ctx.session), description=service.description_for(ticket, limit=80),
-                     who=person.name or person.userid, note=rest or ctx.t("cadre.nudge_default"),
-                     resolve_by=fmt_local(ticket.resolve_by))
-        names = []
-        for userid in dict.fromkeys(targets):
-            ctx.send(userid, text, dedupe_key=f"nudge:{ticket.id}:ev{event.id}:{userid}")
-            names.append(_name(ctx.session, userid))
-        ctx.reply(ctx.t("cadre.nudge_done", number=ticket.number, names="、".join(names)))
+        send_notices(ctx, notices)
+        ctx.reply(ctx.t("cadre.nudge_done", number=ticket.number,
+                        names="、".join(_name(ctx.session, n.to_user) for n in notices)))
 
 
 def _visits_block(ctx, person: Person) -> str:

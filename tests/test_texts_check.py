@@ -119,7 +119,8 @@ def test_the_fields_come_from_the_code():
     """Direct calls, module wrappers with a prefix, exception classes, **dicts and f-string keys."""
     usage = texts.code_fields(TEXTS.parent.parent)
     assert usage.allowed("tickets.ack_done") == ({"number"}, True)                 # ctx.t("tickets.ack_done", ...)
-    assert usage.allowed("cadre.digest_misses_line") == ({"text", "count", "number"}, True)  # digest.t wraps cadre.*
+    # digest.t wraps cadre.* (CadreRefused formats cadre.* too, so the fields are pooled for that prefix)
+    assert {"text", "count", "number"} <= usage.allowed("cadre.digest_misses_line")[0]
     assert {"number", "assignee", "resolve_by"} <= usage.allowed("cadre.alert_ack_overdue")[0]  # **_fields(...)
     assert usage.allowed("tickets.not_found") == ({"number"}, True)                # Refused("not_found", ...)
     assert usage.allowed("tickets.status_open") == (set(), True)                   # t(f"status_{status}")

@@ -19,7 +19,11 @@ class Ticket(Base):
     """One resident's complaint or repair request, routed to a patch and its grid worker."""
 
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_patch_open", "patch_code", "service_code", "status"),)
+    __table_args__ = (Index("ix_ticket_patch_open", "patch_code", "service_code", "status"),
+                      # the workbench's lists: newest first within a village, a town or a patch
+                      Index("ix_ticket_village_number", "village", "number"),
+                      Index("ix_ticket_town_number", "town", "number"),
+                      Index("ix_ticket_patch_number", "patch_code", "number"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)  # the short number shown as #<n>
@@ -103,6 +107,7 @@ class TicketMedia(Base):
     """A photo on a ticket: the resident's (``photo``) or the grid worker's proof (``evidence``)."""
 
     __tablename__ = "ticket_media"
+    __table_args__ = (Index("ix_ticket_media_unstored", "stored_key", "next_fetch_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
@@ -111,6 +116,13 @@ class TicketMedia(Base):
     pic_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_by: Mapped[str] = mapped_column(String(100), default="")
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The durable copy (WeCom keeps media 3 days): where it is in the evidence store, once fetched.
+    stored_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    stored_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_fetch_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    fetch_error: Mapped[str | None] = mapped_column(Text, nullable=True)   # last failure; "gone" once WeCom lost it
 
     ticket: Mapped[Ticket] = relationship(back_populates="media")
 

@@ -8,8 +8,10 @@ from werkzeug.serving import make_server
 
 from bot.standin.api import StandInState, make_blueprint
 from bot.standin.kf import install_kf_routes
+from bot.standin.oauth import install_oauth, make_oauth_blueprint
 
 API_PREFIX = "/standin/cgi-bin"
+OAUTH_PREFIX = "/standin"   # the demo's sign-in host (WECOM_OAUTH_BASE and WECOM_SSO_BASE)
 
 
 def state_for(config) -> StandInState:
@@ -19,6 +21,7 @@ def state_for(config) -> StandInState:
         secrets[config.WECOM_KF_SECRET] = "kf"
     state = StandInState(config.WECOM_CORP_ID, secrets)
     install_kf_routes(state)
+    install_oauth(state)
     return state
 
 
@@ -30,6 +33,7 @@ def register_standin(app: Flask) -> StandInState:
     state = state_for(config)
     app.extensions["qingche.standin"] = state
     app.register_blueprint(make_blueprint(state), url_prefix=API_PREFIX)
+    app.register_blueprint(make_oauth_blueprint(state), url_prefix=OAUTH_PREFIX)
     app.register_blueprint(sim_bp)
     return state
 
@@ -41,9 +45,11 @@ class StandInServer:
         install_kf_routes(state)
         app = Flask("wecom-standin")
         app.register_blueprint(make_blueprint(state), url_prefix="/cgi-bin")
+        app.register_blueprint(make_oauth_blueprint(state))
         self.state = state
         self.server = make_server(host, port, app, threaded=True)
         self.base_url = f"http://{host}:{self.server.server_port}/cgi-bin/"
+        self.oauth_base = f"http://{host}:{self.server.server_port}/"   # oauth2/authorize and QR login
         self.thread = threading.Thread(target=self.server.serve_forever, name="wecom-standin", daemon=True)
 
     def start(self) -> StandInServer:

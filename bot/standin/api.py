@@ -20,8 +20,8 @@ PNG_1PX = bytes.fromhex(
 
 
 PER_MEMBER_MINUTE = 30   # WeCom: an app may send one member at most 30 messages a minute
-MEDIA_SECONDS = 3 * 86400  # WeCom's temporary media expire after 3 days
 ISSUED_PREFIX = "media"    # the stand-in's own media ids; others came in a callback (a member's photo)
+MEDIA_LIFETIME = 3 * 86400   # WeCom keeps uploaded and received media for 3 days
 
 
 def _count_last_minute(sent: list[dict], touser: str, now: float) -> int:
@@ -59,11 +59,24 @@ class StandInState:
         self._ids = itertools.count(1)
         self._recent: dict[tuple, float] = {}
         self.extra_routes: dict[str, callable] = {}
+        self.media_born: dict[str, float] = {}   # media id -> when WeCom created it (stand-in clock)
+        self.clock_offset = 0.0                  # seconds added to the stand-in's clock (tests move it)
 
     def fail(self, path: str, *codes) -> None:
         """Make the next calls to ``path`` answer these errcodes (or "http500")."""
         with self.lock:
             self.faults[path].extend(codes)
+
+    def now(self) -> float:
+        """The stand-in's clock: real time plus ``clock_offset``."""
+        return time.time() + self.clock_offset
+
+    def register_media(self, media_id: str, data: bytes | None = None, at: float | None = None) -> None:
+        """Media WeCom holds (a photo a callback carries), created ``at`` (default now)."""
+        with self.lock:
+            self.media_born[media_id] = self.now() if at is None else at
+            if data is not None:
+                self.media[media_id] = data
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -107,6 +120,11 @@ class StandInState:
             self.tokens.clear()
             self.token_requests = 0
             self.expire_tokens = False
+            self.media_born.clear()
+            self.clock_offset = 0.0
+            reset_oauth = getattr(self, "reset_oauth", None)
+            if reset_oauth:
+                reset_oauth()
 
 
 def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprint:
@@ -175,7 +193,7 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
             with state.lock:
                 issued = state.media_issued.get(media_id)
             if (msgtype == "file" or media_id.startswith(ISSUED_PREFIX)) and (
-                    issued is None or time.time() - issued > MEDIA_SECONDS):
+                    issued is None or state.now() - issued > MEDIA_LIFETIME):
                 return jsonify({"errcode": 40007, "errmsg": "invalid media_id"})
         msgid = f"msg{state.next_id()}"
         with state.lock:
@@ -211,7 +229,15 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         secret, error = _auth()
         if error is not None:
             return error
+        fault = _fault("media/get")
+        if fault is not None:
+            return fault
         media_id = request.args.get("media_id", "")
+        with state.lock:
+            born = state.media_born.setdefault(media_id, state.now())   # unknown ids: created at first sight
+            if state.now() - born > MEDIA_LIFETIME:
+                return jsonify({"errcode": 40007, "errmsg": "invalid media_id"})
+            state.calls.append({"path": "media/get", "payload": {"media_id": media_id}})
         data = state.media.get(media_id, PNG_1PX)
         return Response(data, mimetype="image/png",
                         headers={"Content-Disposition": f'attachment; filename="{media_id}.png"'})
@@ -224,9 +250,10 @@ def make_blueprint(state: StandInState, name: str = "wecom_standin") -> Blueprin
         upload = request.files.get("media")
         media_id = f"media{state.next_id()}"
         with state.lock:
+            state.media_born[media_id] = state.now()
             state.media[media_id] = upload.read() if upload else b""
             state.media_names[media_id] = (upload.filename if upload else "") or media_id
-            state.media_issued[media_id] = time.time()
+            state.media_issued[media_id] = state.now()
             state.uploads.append({"type": request.args.get("type", "image"), "media_id": media_id,
                                   "filename": upload.filename if upload else ""})
         return jsonify({"errcode": 0, "errmsg": "ok", "type": request.args.get("type", "image"),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import escalation, limits, privacy, sla, texts
+from bot import escalation, evidence, limits, privacy, sla, texts
 from bot.db import add_unique
 from bot.models import Patch, Person, Ticket, TicketEvent, TicketFollower, TicketMedia
 from bot.tickets import categories, routing, states
@@ -50,6 +50,14 @@ class TicketError(Exception):
     @property
     def message(self) -> str:
         return texts.t(f"tickets.{self.key}", **self.fields)
+
+
+class CadreRefused(TicketError):
+    """A refused cadre command (派单, 催办); its text is ``cadre.<key>``."""
+
+    @property
+    def message(self) -> str:
+        return texts.t(f"cadre.{self.key}", **self.fields)
 
 
 class NotAllowed(TicketError):
@@ -245,6 +253,7 @@ def add_media(session: Session, ticket: Ticket, kind: str, media_id: str | None,
                         added_by=added_by, added_at=now or utcnow())
     session.add(media)
     session.flush()
+    evidence.note_saved(session, media)   # a durable copy is fetched after the commit
     return media
 
 
@@ -452,6 +461,37 @@ def assign(session: Session, ticket: Ticket, actor: Actor, assignee: Person, not
     event = _transition(session, ticket, actor, "assign", note or assignee.userid, now)
     ticket.assignee_userid = assignee.userid
     return push_to_worker(session, ticket, assignee.userid, event)
+
+
+def dispatch(session: Session, ticket: Ticket, cadre: Person, worker: Person,
+             now: datetime | None = None) -> list[Notice]:
+    """派单 by a cadre (chat or workbench): to a grid worker of a patch in the cadre's village or town;
+    the worker gets their own acknowledge clock, and an unrouted ticket takes the worker's patch."""
+    now = now or utcnow()
+    patch = session.scalar(select(Patch).where(Patch.code == worker.patch)) if worker.patch else None
+    if patch is None or cadre.jurisdiction not in (patch.village, patch.town):
+        raise CadreRefused("dispatch_outside", name=worker.name, jurisdiction=cadre.jurisdiction)
+    notices = assign(session, ticket, cadre, worker, worker.userid, now)
+    ticket.acknowledge_by = now + sla.limits_for(ticket).acknowledge   # the new worker's own clock
+    if ticket.patch_code is None:
+        ticket.patch_code, ticket.village, ticket.town = patch.code, patch.village, patch.town
+    return notices
+
+
+def nudge(session: Session, ticket: Ticket, actor: Person, note: str, liaisons: list[str],
+          now: datetime | None = None) -> list[Notice]:
+    """催办: push the assignee and the ``liaisons`` of active whistles (the caller names them) again."""
+    if not states.is_open(ticket.status):
+        raise CadreRefused("nudge_closed", number=ticket.number, status=status_name(ticket.status))
+    targets = ([ticket.assignee_userid] if ticket.assignee_userid else []) + list(liaisons)
+    if not targets:
+        raise CadreRefused("nudge_nobody", number=ticket.number)
+    event = add_event(session, ticket, actor, "nudge", note, now=now)
+    text = texts.t("cadre.nudge_push", number=ticket.number, category=ticket.service_name,
+                   place=place_of(ticket, session), description=description_for(ticket, limit=80),
+                   who=actor.name or actor.userid, note=note or texts.t("cadre.nudge_default"),
+                   resolve_by=fmt_deadline(ticket.resolve_by))
+    return [Notice(userid, text, f"nudge:{ticket.id}:ev{event.id}:{userid}") for userid in dict.fromkeys(targets)]
 
 
 def reopen(session: Session, ticket: Ticket, actor: Actor, note: str = "", now: datetime | None = None,
