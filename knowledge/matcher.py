@@ -21,8 +21,8 @@ MARGIN = 8.0          # ... and beat the runner-up by this much for a confident 
 CHOICE_MIN = 62.0     # below this an entry is not offered as a choice
 CHOICE_SPREAD = 25.0  # choices must be within this of the top score
 MAX_CHOICES = 3
-LEAD = 15.0           # a close call whose best choice leads the next by this much is answered directly ...
-LEAD_MIN = 81.0       # ... when its evidence is more than one keyword or a fuzzy likeness
+LEAD = 15.0           # a close call whose best choice leads the next by this much is answered directly,
+                      # unless all it has is a fuzzy likeness of a name (that stays a question)
 GENERIC = ("S14",)    # the catalogue's own overview: answered when asked for, never offered as a guess
 FUZZY_CUTOFF = 75.0
 FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
@@ -156,10 +156,12 @@ class Matcher:
         if any(c in q for c in DUTY_CUES):
             # "是不是村委的事": a cadre asking about duties, not a resident asking for the service.
             scores = {i: s + (DUTY_BONUS if i in self.duty_ids else -DUTY_BONUS) for i, s in scores.items()}
+        fuzzy_only: set[str] = set()
         if not any(s >= CONFIDENT for s in scores.values()):
             for item_id, s in self._fuzzy(q).items():
                 if s > scores.get(item_id, 0.0):
                     scores[item_id] = s
+                    fuzzy_only.add(item_id)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         if not ranked or ranked[0][1] < CHOICE_MIN:
             return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
@@ -177,7 +179,7 @@ class Matcher:
             choices = specific  # "which certificates can you still issue?" is no answer next to one that fits
         elif top < CONFIDENT:
             return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
-        if choices[0][1] >= LEAD_MIN and (len(choices) == 1 or choices[0][1] - choices[1][1] >= LEAD):
+        if choices[0][0] not in fuzzy_only and (len(choices) == 1 or choices[0][1] - choices[1][1] >= LEAD):
             # one entry clearly leads: a menu of one costs the resident a turn for nothing
             item = self.catalogue[choices[0][0]]
             return MatchResult("confident", (item,), (choices[0][1],), q, {"ranked": ranked[:5], "led": True})

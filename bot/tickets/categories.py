@@ -130,6 +130,11 @@ def classify(text: str) -> Category | None:
     return best if best is None or best.id not in MANUAL_IDS else None
 
 
+def emergencies() -> list[Emergency]:
+    """The emergencies (fire, gas, injury, flood, violence) with their call numbers and words."""
+    return _load()[1]
+
+
 def detect_emergency(text: str) -> Emergency | None:
     """The emergency ``text`` describes (fire, gas, injury, flood, violence), or None."""
     p = plain(text)

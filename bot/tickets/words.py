@@ -196,9 +196,12 @@ def report_shapes(text: str) -> list[str]:
 def is_dangerous(text: str) -> bool:
     """Words of immediate danger to life or property, whatever the category (not when hedged:
     "好怕起火" is a worry, not a fire)."""
+    from bot.tickets import categories
+
     p = plain(text)
     w = words()
-    for word in w.danger:
+    emergency_words = [k for e in categories.emergencies() for k in e.keywords]
+    for word in (*w.danger, *emergency_words):
         start = p.find(word)
         while start >= 0:
             before = p[max(0, start - 4):start]
