@@ -21,8 +21,8 @@ MARGIN = 8.0          # ... and beat the runner-up by this much for a confident 
 CHOICE_MIN = 62.0     # below this an entry is not offered as a choice
 CHOICE_SPREAD = 25.0  # choices must be within this of the top score
 MAX_CHOICES = 3
-LEAD = 15.0           # a close call whose best choice leads the next by this much is answered directly,
-                      # unless all it has is a fuzzy likeness of a name (that stays a question)
+LEAD = 15.0           # a close call whose best choice leads the next by this much is answered directly ...
+LEAD_MIN = 81.0       # ... when it has more than one keyword (never on a fuzzy likeness alone): precision first
 GENERIC = ("S14",)    # the catalogue's own overview: answered when asked for, never offered as a guess
 FUZZY_CUTOFF = 75.0
 FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
@@ -179,7 +179,8 @@ class Matcher:
             choices = specific  # "which certificates can you still issue?" is no answer next to one that fits
         elif top < CONFIDENT:
             return MatchResult("none", normalized=q, debug={"ranked": ranked[:5]})
-        if choices[0][0] not in fuzzy_only and (len(choices) == 1 or choices[0][1] - choices[1][1] >= LEAD):
+        if (choices[0][0] not in fuzzy_only and choices[0][1] >= LEAD_MIN
+                and (len(choices) == 1 or choices[0][1] - choices[1][1] >= LEAD)):
             # one entry clearly leads: a menu of one costs the resident a turn for nothing
             item = self.catalogue[choices[0][0]]
             return MatchResult("confident", (item,), (choices[0][1],), q, {"ranked": ranked[:5], "led": True})
