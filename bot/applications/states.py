@@ -6,6 +6,8 @@ stamped or being stamped and waits to be collected, ``closed`` that it is finish
 """
 from __future__ import annotations
 
+from bot.statemachine import IllegalTransition, Transitions  # noqa: F401  (callers catch states.IllegalTransition)
+
 STATE_TYPES: dict[str, str] = {
     "verifying": "open",     # with the patch's grid worker (网格员核实)
     "submitted": "open",     # with the village's cadres
@@ -28,21 +30,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-class IllegalTransition(Exception):
-    """An action the application's current state does not allow."""
-
-    def __init__(self, status: str, action: str):
-        super().__init__(f"cannot {action} an application that is {status}")
-        self.status = status
-        self.action = action
-
-
-def next_state(status: str, action: str) -> str:
-    """The state after ``action``, or raise ``IllegalTransition``."""
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise IllegalTransition(status, action) from None
+MACHINE = Transitions(TRANSITIONS, "an application")
+next_state = MACHINE.next_state   # the state after an action, or IllegalTransition
+allowed = MACHINE.allowed         # whether an action is allowed in a state
 
 
 def of_type(kind: str) -> list[str]:

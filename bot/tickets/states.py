@@ -6,6 +6,8 @@ pauses deadline clocks.
 """
 from __future__ import annotations
 
+from bot.statemachine import IllegalTransition, Transitions  # noqa: F401  (callers catch states.IllegalTransition)
+
 STATE_TYPES: dict[str, str] = {
     "open": "open",              # filed, with the grid worker (or the cadre when unrouted)
     "acknowledged": "open",      # the grid worker took it (接单)
@@ -45,29 +47,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("resolved", "close"): "closed",
 }
 
-ACTIONS = frozenset(action for _, action in TRANSITIONS)
 
-
-class IllegalTransition(Exception):
-    """An action that the ticket's current state does not allow."""
-
-    def __init__(self, status: str, action: str):
-        super().__init__(f"cannot {action} a ticket that is {status}")
-        self.status = status
-        self.action = action
-
-
-def next_state(status: str, action: str) -> str:
-    """The state after ``action``, or raise ``IllegalTransition``."""
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise IllegalTransition(status, action) from None
-
-
-def allowed(status: str, action: str) -> bool:
-    """Whether ``action`` is allowed in ``status``."""
-    return (status, action) in TRANSITIONS
+MACHINE = Transitions(TRANSITIONS, "a ticket")
+ACTIONS = MACHINE.actions
+next_state = MACHINE.next_state   # the state after an action, or IllegalTransition
+allowed = MACHINE.allowed         # whether an action is allowed in a state
 
 
 def state_type(status: str) -> str:
