@@ -48,8 +48,9 @@ PICK_WORDS = {"申请", "我要申请", "申请证明", "开证明", "我要开�
               "申请开证明"}
 OFFER_YES = {"申请", "我要申请", "申请办理", "在线申请", "要申请", "办", "要", "是", "好", "好的", "1", "申请吧", "可以"}
 APPLY_CUES = ("申请", "我要开", "我想开", "想开", "要开", "帮我开", "给我开", "开一张", "开一份", "我要办", "想办", "帮我办")
-QUESTION_CUES = ("什么", "怎么", "哪里", "哪些", "哪个", "吗", "多久", "几天", "要带", "需要带", "怎样", "如何",
-                 "咩", "点样", "边度", "几时", "?", "？", "能不能", "可不可以", "可以吗")
+QUESTION_CUES = ("什么", "怎么", "哪", "吗", "多久", "几天", "要带", "需要带", "怎样", "如何", "啥", "乜",
+                 "咩", "点样", "点", "边度", "边个", "几时", "几耐", "?", "？", "能不能", "可不可以", "可以吗", "系咪",
+                 "是不是")
 DONE_WORDS = {"好了", "好", "发完了", "发完", "完成", "下一步", "下一个", "ok", "可以了", "就这些", "好啦", "得了"}
 SKIP_WORDS = {"没有", "没", "冇", "无", "跳过", "不用", "唔使", "暂时没有"}
 SUBMIT_WORDS = {"确认", "确定", "提交", "确认提交", "是", "对", "好", "好的", "没问题", "冇问题", "可以", "ok"}
@@ -83,10 +84,20 @@ def parse(text: str) -> Command | None:
     return None
 
 
+GREETINGS = ("你好", "您好", "唔该", "麻烦", "请问", "我想", "我")
+APPLY_MAX = 24   # characters: a request to apply is short; a story with 申请 in it is a question
+
+
 def wants_to_apply(text: str) -> bool:
-    """"我要开居住证明", "申请居住证明": an explicit request, not a question about it."""
+    """"我要开居住证明", "申请居住证明": an explicit request that starts with it, not a question about
+    it, nor a story that mentions 申请 ("想申请助学贷款，学校要家庭困难证明，去哪开" asks where)."""
     p = plain(text)
-    return any(c in p for c in APPLY_CUES) and not any(q in fold(text) for q in QUESTION_CUES)
+    for greeting in GREETINGS:
+        if p.startswith(greeting) and any(p[len(greeting):].startswith(c) for c in APPLY_CUES):
+            p = p[len(greeting):]
+            break
+    return (len(p) <= APPLY_MAX and any(p.startswith(c) for c in APPLY_CUES)
+            and not any(q in fold(text) for q in QUESTION_CUES))
 
 
 def retained_entry(text: str):

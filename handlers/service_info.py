@@ -32,7 +32,12 @@ class ServiceQuestions(Handler):
     def check(self, msg: Message, ctx) -> bool:
         if not msg.is_text or len(msg.text) > 80:
             return False
-        return _asks_grid(msg.text) or _asks_deadline(msg.text)
+        if not (_asks_grid(msg.text) or _asks_deadline(msg.text)):
+            return False
+        from handlers.certificate import cached_match
+
+        # "开居住证明要网格员上门吗" is about the certificate, not about who the grid worker is
+        return cached_match(msg.text).outcome != "confident"
 
     def handle(self, msg: Message, ctx) -> None:
         if _asks_grid(msg.text):

@@ -156,3 +156,14 @@ def test_retention_days_are_validated():
         Config.from_env(env={"QINGCHE_APPLICATION_DAYS": "0"}, require_wecom=False)
     with pytest.raises(ConfigError, match="QINGCHE_APPLICATION_DAYS"):
         Config.from_env(env={"QINGCHE_APPLICATION_DAYS": "半年"}, require_wecom=False)
+
+
+@pytest.mark.parametrize("text, applies", [
+    ("我要开居住证明", True), ("申请居住证明", True), ("你好，我想开个居住证明", True),
+    ("儿子考上大学想申请助学贷款，学校要家庭困难证明，去哪开", False),   # asks where, it does not apply
+    ("开居住证明要带什么", False), ("居住证明要不要网格员上门", False),
+])
+def test_only_an_explicit_request_starts_an_application(text, applies):
+    from handlers.applications import wants_to_apply
+
+    assert wants_to_apply(text) is applies
