@@ -225,3 +225,49 @@ def test_applications_refuse_other_villages_forged_posts_and_grid_workers(client
     assert client.post(f"/workbench/applications/{number}/approve", data={"csrf_token": token}).status_code == 403
     with session_scope(config.DATABASE_URL) as s:
         assert s.scalar(select(Application).where(Application.number == number)).status == "submitted"
+
+
+# --- the visit ledger --------------------------------------------------------------------------
+
+@pytest.fixture
+def visits(chat):
+    """Visits logged in chat: 陈阿姨 (党员家庭) and 冯生 (重点人员) on LG-01, 李姑娘 (特殊家庭) on LG-02."""
+    assert "已记录" in chat("liang.wg", "走访 陈阿姨 身体还好")[0]
+    assert "已记录" in chat("liang.wg", "走访 冯生 情绪稳定，按时服药")[0]
+    assert "已记录" in chat("zhou.wg", "走访 李姑娘 轮椅坏了")[0]
+
+
+def test_the_village_cadre_sees_coverage_and_every_visit(client, wecom_api, visits):
+    sign_in(client, "fang.lougang")
+    html = _text(client.get("/workbench/visits"))
+    assert "走访" in _text(client.get("/workbench/tickets"))                 # in the navigation
+    coverage = html.split('id="coverage"')[1].split("</table>")[0]
+    assert "LG-01" in coverage and "梁晓敏" in coverage and "40.0%" in coverage
+    assert "LG-02" in coverage and "周志强" in coverage and "DH-01" not in coverage
+    listed = html.split('id="visits"')[1]
+    assert "冯生" in listed and "重点人员" in listed and "情绪稳定" in listed and "李姑娘" in listed
+    book = load_workbook(io.BytesIO(client.get("/workbench/visits/export").data))
+    assert book.sheetnames == ["走访率", "走访记录"]
+    cover = list(book["走访率"].iter_rows(values_only=True))
+    assert cover[0][0] == "网格编号" and ("LG-01", 5, 2) == (cover[1][0], cover[1][4], cover[1][5])
+    assert {r[3].split("（")[0] for r in list(book["走访记录"].iter_rows(values_only=True))[1:]} == {"陈阿姨", "冯生", "李姑娘"}
+
+
+def test_sensitive_households_are_hidden_from_the_town_and_other_patches(client, wecom_api, visits):
+    sign_in(client, "guan.changsha")                                   # the town's cadre: counts, not who
+    html = _text(client.get("/workbench/visits"))
+    listed = html.split('id="visits"')[1]
+    assert "陈阿姨" in listed and "冯生" not in listed and "李姑娘" not in listed and "情绪稳定" not in listed
+    assert "重点人员" not in listed and "特殊家庭" not in listed and listed.count("特殊关注户") == 2
+    rows = list(load_workbook(io.BytesIO(client.get("/workbench/visits/export").data))["走访记录"]
+                .iter_rows(values_only=True))
+    assert not any("冯生" in str(c) or "李姑娘" in str(c) or "重点人员" in str(c) for r in rows for c in r)
+    client.post("/workbench/logout", data={"csrf_token": _csrf(html)})
+    sign_in(client, "liang.wg")                                        # LG-01's grid worker: own patch only
+    listed = _text(client.get("/workbench/visits")).split('id="visits"')[1]
+    assert "冯生" in listed and "重点人员" in listed and "李姑娘" not in listed and "特殊关注户" not in listed
+    token = _csrf(_text(client.get("/workbench/tickets")))
+    client.post("/workbench/logout", data={"csrf_token": token})
+    sign_in(client, "lu.donghe")                                       # another community's cadre
+    html = _text(client.get("/workbench/visits"))
+    assert "LG-01" not in html and "冯生" not in html and "陈阿姨" not in html and "DH-01" in html
