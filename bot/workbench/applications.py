@@ -29,7 +29,6 @@ from bot.workbench.tickets import CODE, PERIODS, _excel_time, _iso, names_of, pe
 PAGE_SIZE = 50
 EXPORT_MAX = 100_000
 ACTIONS = ("approve", "return", "refuse", "collect")
-NEEDS_NOTE = {"return": "app_need_missing", "refuse": "app_need_reason"}
 
 
 @dataclass
@@ -193,8 +192,9 @@ def application_action(number: int, action: str):
     if not service.may_decide(s, app, person):
         return refuse(403, wt("app_forbidden_action", number=number))
     note = (request.form.get("note") or "").strip()[:500]
-    if action in NEEDS_NOTE and not note:
-        flash(wt(NEEDS_NOTE[action], number=number), "error")
+    if action in ("return", "refuse") and not note:
+        flash(wt("app_need_missing", number=number) if action == "return" else wt("app_need_reason", number=number),
+              "error")
         return redirect(url_for("workbench.application_detail", number=number))
     now = utcnow()
     try:
