@@ -150,6 +150,25 @@ def test_forged_post_without_csrf_token_is_refused(page, live_url, tickets, weco
     assert "forged" not in page.locator("#history").inner_text()
 
 
+def test_village_cadre_approves_an_application(page, live_url, config, wecom, wecom_api):
+    from tests.test_workbench_areas import SAMPLE_ID, file_application
+
+    number = file_application(config.DATABASE_URL, "chenayi", "LG-01")
+    _sign_in(page, live_url, "方主任")
+    page.wait_for_url("**/workbench/tickets**")
+    page.get_by_role("link", name="证明申请").click()
+    page.get_by_role("link", name=f"#A{number}").click()
+    page.wait_for_url(f"**/workbench/applications/{number}")
+    assert SAMPLE_ID in page.locator("#fields").inner_text()
+    page.locator("#approve button").click()
+    page.wait_for_selector(".flash")
+    assert f"已通过 #A{number}" in page.locator(".flash").inner_text()
+    assert page.locator("#status").inner_text() == "已通过，待领取" and page.locator("#register").count() == 1
+    _shot(page, "application")
+    wecom.run()
+    assert any(f"#A{number}" in t and "已通过" in t for t in wecom_api.texts_to("chenayi"))
+
+
 def test_resident_gets_nothing(page, live_url, tickets, wecom_api):
     _sign_in(page, live_url, "陈阿姨")
     assert "只对干部和网格员开放" in page.content()

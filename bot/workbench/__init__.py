@@ -2,7 +2,7 @@
 
 A Flask blueprint of its own at ``/workbench``: sign-in through WeCom (``auth.py``), one rule for
 rights (``rights.py``), one module per area (``tickets.py``, ``sanlv.py``, ``mapview.py``,
-``misses.py``, ``roster.py``), xlsx exports (``export.py``), charts and the map drawn as SVG on
+``misses.py``, ``roster.py``, ``applications.py``, ``visits.py``), xlsx exports (``export.py``), charts and the map drawn as SVG on
 the server (``svg.py``); photos are served from their durable copies (``bot/evidence.py``). Pages are
 server-rendered Chinese HTML; static files are vendored here — nothing is fetched from a CDN.
 
@@ -41,8 +41,8 @@ AREAS: list[Area] = [
     Area("stats", "sanlv", "workbench.stats_page", "nav_stats", ("cadre",)),
     Area("misses", "misses", "workbench.misses_page", "nav_misses", ("cadre",)),
     Area("roster", "roster", "workbench.roster_page", "nav_roster", STAFF),
-    # Area("applications", "applications", "workbench.applications_page", "nav_applications", ("cadre",)),
-    # Area("visits", "visits", "workbench.visits_page", "nav_visits", STAFF),
+    Area("applications", "applications", "workbench.applications_page", "nav_applications", ("cadre",)),
+    Area("visits", "visits", "workbench.visits_page", "nav_visits", STAFF),
 ]
 
 
