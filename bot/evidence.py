@@ -1,4 +1,5 @@
-"""Evidence that lasts: a durable copy of every ticket photo, fetched well inside WeCom's 3 days.
+"""Evidence that lasts: a durable copy of every ticket and application photo, fetched well inside
+WeCom's 3 days.
 
 WeCom keeps received media for 3 days; after that ``media/get`` answers 40007 and the photo is
 gone. When a photo (the resident's, or the grid worker's proof) is saved, ``note_saved`` marks it
@@ -6,7 +7,8 @@ and, once the transaction commits, a job downloads it (``fetch``) into the evide
 local filesystem under ``QINGCHE_MEDIA_DIR`` by default, S3-compatible object storage (MinIO, COS)
 with ``QINGCHE_MEDIA_S3_URL``. A failure is retried with back-off by the sweeper
 (``sweep_unstored``) until stored, or until WeCom says the media is gone. The workbench serves the
-copy only to people who may see its ticket.
+copy only to people who may see its ticket. Application photos (ID cards, leases) are kept the same
+way and their copies deleted when retention erases the application's data (``forget``).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import runtime
 from bot.db import session_scope
 from bot.errors import WeComError
-from bot.models import TicketMedia
+from bot.models import ApplicationMedia, TicketMedia
 from bot.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,13 @@ GRACE = timedelta(seconds=15)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
               "video/mp4": "mp4", "audio/amr": "amr"}
 _INFO_KEY = "qingche.evidence"
+# kind -> (model, the owner's id column, the folder in the store)
+KINDS = {"ticket": (TicketMedia, "ticket_id", "tickets"),
+         "application": (ApplicationMedia, "application_id", "applications")}
+
+
+def _kind_of(media) -> str:
+    return "application" if isinstance(media, ApplicationMedia) else "ticket"
 
 
 # --- stores -----------------------------------------------------------------------------------
@@ -63,6 +72,9 @@ class LocalStore:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             return None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
 
 class S3Store:
@@ -95,6 +107,9 @@ class S3Store:
         except self.client.exceptions.NoSuchKey:
             return None
 
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
 
 _stores: dict[str, object] = {}
 
@@ -110,12 +125,12 @@ def store():
 
 # --- queueing ---------------------------------------------------------------------------------
 
-def note_saved(session: Session, media: TicketMedia) -> None:
+def note_saved(session: Session, media: TicketMedia | ApplicationMedia) -> None:
     """A photo was saved in this transaction: fetch it once the transaction commits."""
     if not media.media_id:
         return
     media.next_fetch_at = (media.added_at or utcnow()) + GRACE   # the sweeper leaves it to the job first
-    session.info.setdefault(_INFO_KEY, []).append(media.id)
+    session.info.setdefault(_INFO_KEY, []).append((_kind_of(media), media.id))
 
 
 @event.listens_for(Session, "after_commit")
@@ -125,8 +140,8 @@ def _enqueue_after_commit(session: Session) -> None:
         return
     try:
         queue = runtime.get().queue
-        for media_pk in ids:
-            queue.enqueue("bot.evidence.fetch", media_pk)
+        for kind, media_pk in ids:
+            queue.enqueue("bot.evidence.fetch", media_pk, kind)
     except Exception as exc:   # Redis down: the sweeper fetches it
         log.warning("could not enqueue photo fetch (%s); the sweeper will", type(exc).__name__)
 
@@ -139,47 +154,48 @@ def _forget_after_rollback(session: Session) -> None:
 
 # --- fetching ---------------------------------------------------------------------------------
 
-def fetch(media_pk: int) -> None:
+def fetch(media_pk: int, kind: str = "ticket") -> None:
     """Job: download one photo into the evidence store (idempotent)."""
-    fetch_one(media_pk)
+    fetch_one(media_pk, kind)
 
 
-def fetch_one(media_pk: int) -> bool:
+def fetch_one(media_pk: int, kind: str = "ticket") -> bool:
     """Download ``media_pk`` if it is not stored yet; return whether a copy is stored now."""
     rt = runtime.get()
+    model, owner_column, folder = KINDS[kind]
     with session_scope(rt.config.DATABASE_URL) as s:
-        media = s.get(TicketMedia, media_pk)
+        media = s.get(model, media_pk)
         if media is None or not media.media_id:
             return False
         if media.stored_key:
             return True
-        media_id, ticket_id = media.media_id, media.ticket_id
+        media_id, ticket_id = media.media_id, getattr(media, owner_column)
     try:
         resp = rt.wecom.raw("media/get", params={"media_id": media_id})
         data, content_type = resp.content, resp.headers.get("Content-Type", "").split(";")[0].strip()
         if not data:
             raise WeComError(-2, "empty media")
         digest = hashlib.sha256(data).hexdigest()[:16]
-        key = f"tickets/{ticket_id}/{media_pk}-{digest}.{EXTENSIONS.get(content_type, 'bin')}"
+        key = f"{folder}/{ticket_id}/{media_pk}-{digest}.{EXTENSIONS.get(content_type, 'bin')}"
         store().put(key, data, content_type or "application/octet-stream")
     except Exception as exc:
-        _failed(rt, media_pk, exc)
+        _failed(rt, media_pk, exc, kind)
         return False
     with session_scope(rt.config.DATABASE_URL) as s:
-        media = s.get(TicketMedia, media_pk)
+        media = s.get(model, media_pk)
         if media is not None and not media.stored_key:
             media.stored_key, media.content_type, media.stored_at = key, content_type or None, utcnow()
             media.next_fetch_at, media.fetch_error = None, None
             media.fetch_attempts += 1
-    log.info("evidence stored media=%s ticket=%s", media_pk, ticket_id)
+    log.info("evidence stored media=%s %s=%s", media_pk, kind, ticket_id)
     return True
 
 
-def _failed(rt, media_pk: int, exc: Exception) -> None:
+def _failed(rt, media_pk: int, exc: Exception, kind: str = "ticket") -> None:
     """Record a failed download; retry later with back-off, or stop if WeCom has lost it."""
     errcode = getattr(exc, "errcode", None)
     with session_scope(rt.config.DATABASE_URL) as s:
-        media = s.get(TicketMedia, media_pk)
+        media = s.get(KINDS[kind][0], media_pk)
         if media is None:
             return
         media.fetch_attempts += 1
@@ -187,7 +203,8 @@ def _failed(rt, media_pk: int, exc: Exception) -> None:
         if errcode in GONE_ERRCODES or media.fetch_attempts > len(BACKOFF):
             media.next_fetch_at = None
             media.fetch_error = f"gone: {media.fetch_error}"[:500]
-            log.error("evidence lost media=%s ticket=%s errcode=%s", media_pk, media.ticket_id, errcode)
+            log.error("evidence lost media=%s %s=%s errcode=%s", media_pk, kind,
+                      getattr(media, KINDS[kind][1]), errcode)
         else:
             media.next_fetch_at = utcnow() + timedelta(seconds=BACKOFF[media.fetch_attempts - 1])
             log.warning("evidence fetch failed media=%s attempt=%s (%s); retry later", media_pk,
@@ -197,10 +214,21 @@ def _failed(rt, media_pk: int, exc: Exception) -> None:
 def sweep_unstored(limit: int = SWEEP_BATCH) -> int:
     """Sweep step: enqueue the fetch of photos that are due (missed, or waiting for a retry)."""
     rt = runtime.get()
+    due: list[tuple[str, int]] = []
     with session_scope(rt.config.DATABASE_URL) as s:
-        due = list(s.scalars(select(TicketMedia.id).where(
-            TicketMedia.stored_key.is_(None), TicketMedia.next_fetch_at <= utcnow())
-            .order_by(TicketMedia.next_fetch_at).limit(limit)))
-    for media_pk in due:
-        rt.queue.enqueue("bot.evidence.fetch", media_pk)
+        for kind, (model, _, _) in KINDS.items():
+            due += [(kind, pk) for pk in s.scalars(select(model.id).where(
+                model.stored_key.is_(None), model.next_fetch_at <= utcnow())
+                .order_by(model.next_fetch_at).limit(limit))]
+    for kind, media_pk in due:
+        rt.queue.enqueue("bot.evidence.fetch", media_pk, kind)
     return len(due)
+
+
+def forget(media: TicketMedia | ApplicationMedia) -> None:
+    """Delete a photo's durable copy (retention erasing an application's documents)."""
+    if media.stored_key:
+        try:
+            store().delete(media.stored_key)
+        except Exception as exc:   # the row goes anyway; the copy is reported for a person to remove
+            log.error("evidence: could not delete a stored copy (%s)", type(exc).__name__)

@@ -111,3 +111,27 @@ def test_local_store_refuses_keys_outside_its_directory(tmp_path):
     store = evidence.LocalStore(str(tmp_path))
     with pytest.raises(ValueError):
         store.put("../escape.jpg", JPEG, "image/jpeg")
+
+
+def test_application_photos_are_kept_and_deleted_with_the_application(chat, wecom, wecom_api, config, tmp_path):
+    """ID cards and leases are copied out of WeCom like ticket photos, and the copies go when retention
+    erases the application's documents."""
+    from bot import retention
+    from bot.models import ApplicationMedia
+    from tests.test_applications_e2e import _apply_r1
+
+    for media_id in ("photo-id-front", "photo-id-back", "photo-lease"):
+        wecom_api.register_media(media_id, JPEG + media_id.encode())
+    _apply_r1(chat, wecom, wecom_api)
+    chat("chenayi", "确认")
+    with session_scope(config.DATABASE_URL) as s:
+        stored = [(m.media_id, m.stored_key) for m in s.scalars(select(ApplicationMedia).order_by(ApplicationMedia.id))]
+    assert [m for m, _ in stored] == ["photo-id-front", "photo-id-back", "photo-lease"]
+    assert all(key and key.startswith("applications/") for _, key in stored)
+    files = [tmp_path / "media" / key for _, key in stored]
+    assert files[2].read_bytes() == JPEG + b"photo-lease"
+    chat("liang.wg", "核实 #A1 属实")
+    chat("fang.lougang", "不予出具 #A1 租赁合同已过期")
+    days = dataclasses.asdict(config)["QINGCHE_APPLICATION_DAYS"]
+    assert retention.erase_applications(now=utcnow() + timedelta(days=days + 1)) == 1
+    assert not any(f.exists() for f in files)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import privacy, texts
+from bot import evidence, privacy, texts
 from bot.applications import documents, states
 from bot.applications.fields import Form, form_for
 from bot.db import add_unique
@@ -269,11 +269,13 @@ def submit(session: Session, *, form: Form, applicant: str, channel: str, person
                       verifier_userid=worker.userid if worker else None,
                       requested_at=now, updated_at=now, due_at=add_working_days(now, form.days))
     _allocate_number(session, app)
-    for material, items in photos.items():
-        for media_id, pic_url in items:
-            session.add(ApplicationMedia(application=app, material=material, media_id=media_id or None,
-                                         pic_url=pic_url or None, added_at=now))
+    saved = [ApplicationMedia(application=app, material=material, media_id=media_id or None,
+                              pic_url=pic_url or None, added_at=now)
+             for material, items in photos.items() for media_id, pic_url in items]
+    session.add_all(saved)
     session.flush()
+    for media in saved:
+        evidence.note_saved(session, media)   # a durable copy before WeCom's 3 days run out
     event = add_event(session, app, person or applicant, "submit", to_status=app.status, now=now)
     if worker:
         return app, _to_verifier(session, app, event)
@@ -441,6 +443,9 @@ def resubmit(session: Session, app: Application, note: str, photos: list, actor:
     added = [ApplicationMedia(application=app, material="supplement", media_id=media_id or None,
                               pic_url=pic_url or None, added_at=now) for media_id, pic_url in photos]
     session.add_all(added)
+    session.flush()
+    for media in added:
+        evidence.note_saved(session, media)
     form = form_of(app)
     app.due_at = add_working_days(now, form.days if form else 3)
     session.flush()
@@ -489,6 +494,7 @@ def erase_closed(session: Session, cutoff: datetime, now: datetime, limit: int =
         app.verify_note = None
         app.erased_at = now
         for media in list(app.media):
+            evidence.forget(media)
             session.delete(media)
         for event in app.events:
             if event.action in ("resubmit", "verify"):

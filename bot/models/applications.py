@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.models.base import Base
+from bot.models.base import Base, DurableCopy
 from bot.timeutil import utcnow
 
 
@@ -66,10 +66,12 @@ class Application(Base):
                                                           cascade="all, delete-orphan")
 
 
-class ApplicationMedia(Base):
-    """A photo of a document the certificate needs (ID card, lease), or one sent to supplement it."""
+class ApplicationMedia(DurableCopy, Base):
+    """A photo of a document the certificate needs (ID card, lease), or one sent to supplement it; kept
+    past WeCom's 3 days like a ticket's photos (``bot.evidence``), deleted with the application's data."""
 
     __tablename__ = "application_media"
+    __table_args__ = (Index("ix_application_media_unstored", "stored_key", "next_fetch_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)

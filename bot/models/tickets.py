@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.models.base import Base
+from bot.models.base import Base, DurableCopy
 from bot.timeutil import utcnow
 
 
@@ -103,7 +103,7 @@ class TicketEvent(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
-class TicketMedia(Base):
+class TicketMedia(DurableCopy, Base):
     """A photo on a ticket: the resident's (``photo``) or the grid worker's proof (``evidence``)."""
 
     __tablename__ = "ticket_media"
@@ -116,13 +116,6 @@ class TicketMedia(Base):
     pic_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_by: Mapped[str] = mapped_column(String(100), default="")
     added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # The durable copy (WeCom keeps media 3 days): where it is in the evidence store, once fetched.
-    stored_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    stored_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_fetch_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    fetch_error: Mapped[str | None] = mapped_column(Text, nullable=True)   # last failure; "gone" once WeCom lost it
 
     ticket: Mapped[Ticket] = relationship(back_populates="media")
 
