@@ -23,7 +23,7 @@ from bot.delivery import enqueue_rows
 from bot.models import Application, Person
 from bot.timeutil import fmt_local, utcnow
 from bot.workbench import bp, export
-from bot.workbench.auth import current_person, db, log_action, page, refuse, require, wt
+from bot.workbench.auth import current_person, db, log_action, page, paginate, refuse, require, wt
 from bot.workbench.tickets import CODE, PERIODS, _excel_time, _iso, names_of, period_bounds, queue_notices
 
 PAGE_SIZE = 50
@@ -107,17 +107,11 @@ def _certificates(person: Person) -> list[tuple[str, str]]:
 @require("applications")
 def applications_page():
     """The jurisdiction's applications, filtered, 50 a page."""
-    s, person, now = db(), current_person(), utcnow()
+    person, now = current_person(), utcnow()
     f = Filters.from_args(request.args)
-    try:
-        page_no = max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        page_no = 1
-    q = application_query(person, f, now)
-    total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-    apps = list(s.scalars(q.limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)))
+    apps, total, page_no, pages = paginate(application_query(person, f, now), PAGE_SIZE)
     return page("applications.html", rows=_rows(apps, now), filters=f, total=total, page_no=page_no,
-                pages=max(1, -(-total // PAGE_SIZE)), certificates=_certificates(person),
+                pages=pages, certificates=_certificates(person),
                 statuses=[(st, service.status_name(st)) for st in states.STATE_TYPES],
                 export_url=url_for("workbench.applications_export", **f.args()),
                 page_url=lambda n: url_for("workbench.applications_page", page=n, **f.args()))

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import runtime, texts
@@ -230,3 +230,15 @@ def logout():
     log_action("sign_out")
     session.clear()
     return redirect(url_for("workbench.index"))
+
+
+def paginate(query, page_size: int):
+    """One page of ``query`` for the ``page`` argument: (rows, total, page number, pages)."""
+    try:
+        page_no = max(1, min(int(request.args.get("page", "1")), 100_000))
+    except ValueError:
+        page_no = 1
+    session = db()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = list(session.scalars(query.limit(page_size).offset((page_no - 1) * page_size)))
+    return rows, total, page_no, max(1, -(-total // page_size))

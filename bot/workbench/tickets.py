@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, request, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
 from bot import evidence, outbox, privacy, stats, whistles
 from bot.delivery import enqueue_rows
@@ -20,7 +20,7 @@ from bot.tickets import categories, service, states
 from bot.tickets.service import TicketError
 from bot.timeutil import fmt_local, to_local, utcnow
 from bot.workbench import bp, export, rights
-from bot.workbench.auth import current_person, db, log_action, page, refuse, require, wt
+from bot.workbench.auth import current_person, db, log_action, page, paginate, refuse, require, wt
 
 PAGE_SIZE = 50
 EXPORT_MAX = 100_000
@@ -166,14 +166,7 @@ def ticket_list():
     """The list of tickets in the person's area, filtered, 50 a page."""
     s, person, now = db(), current_person(), utcnow()
     f = Filters.from_args(request.args)
-    try:
-        page_no = max(1, min(int(request.args.get("page", "1")), 100_000))
-    except ValueError:
-        page_no = 1
-    q = ticket_query(person, f, now)
-    total = s.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-    tickets = list(s.scalars(q.limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)))
-    pages = max(1, -(-total // PAGE_SIZE))
+    tickets, total, page_no, pages = paginate(ticket_query(person, f, now), PAGE_SIZE)
     return page("tickets.html", rows=_rows(s, person, tickets, now), filters=f, total=total, page_no=page_no,
                 pages=pages, patches=rights.patches_for(s, person), categories=categories.categories(),
                 statuses=[(st, status_label(st)) for st in states.STATE_TYPES],
