@@ -171,3 +171,16 @@ def test_service_numbers_permissions_and_history(session):
 def test_masked_phone():
     assert service.mask_phone("13800001001") == "138****1001"
     assert service.mask_phone(None) == texts.t("tickets.phone_unknown")
+
+
+@pytest.mark.parametrize("text, danger", [
+    ("电线杆倒咗压住架车 而家仲有火花", True),       # a ready phrase
+    ("大树倾斜随时会倒落路人度", True),              # no phrase: a dangerous thing, harm, and now
+    ("楼冈路边有条好长嘅裂缝 其实都有好多年", False),  # old, not now
+    ("楼道里电动车充电，好怕起火", False),            # a worry, not a fire
+    ("路灯坏了三天了", False),
+])
+def test_danger_is_words_of_immediate_danger_or_a_thing_harm_and_now(text, danger):
+    from bot.tickets.words import is_dangerous
+
+    assert is_dangerous(text) is danger

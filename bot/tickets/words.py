@@ -15,7 +15,7 @@ import yaml
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
 LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
-             "meta_deadline_about", "danger", "danger_hedges")
+             "meta_deadline_about", "danger", "danger_hedges", "danger_things", "danger_harm", "danger_now")
 COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
 _DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
 
@@ -53,6 +53,9 @@ class Words:
     meta_deadline_about: tuple[str, ...]
     danger: tuple[str, ...]
     danger_hedges: tuple[str, ...]
+    danger_things: tuple[str, ...]
+    danger_harm: tuple[str, ...]
+    danger_now: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,7 +87,8 @@ def words() -> Words:
         commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
         shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
         meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
-        danger=folded("danger"), danger_hedges=folded("danger_hedges"),
+        danger=folded("danger"), danger_hedges=folded("danger_hedges"), danger_things=folded("danger_things"),
+        danger_harm=folded("danger_harm"), danger_now=tuple(str(w) for w in data["danger_now"]),
     )
 
 
@@ -208,4 +212,8 @@ def is_dangerous(text: str) -> bool:
             if not any(h in before for h in w.danger_hedges):
                 return True
             start = p.find(word, start + 1)
-    return False
+    # no ready phrase: a dangerous thing, harm to someone or something, and now — all three
+    folded = fold(text)
+    return (has_any(p, w.danger_things) and has_any(p, w.danger_harm)
+            and any(now in (folded if now.strip("!！") == "" else p) for now in w.danger_now)
+            and not has_any(p, w.danger_hedges))
