@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BLIND = ROOT / "bench" / "data" / "blind"
 SPLITS = {"dev": {"questions": ["a", "c"], "complaints": ["a", "b"]},
-          "holdout": {"questions": ["b", "d"], "complaints": ["c", "d"]}}
+          "holdout": {"questions": ["b", "d"], "complaints": ["c", "d"]},
+          "fresh": {"questions": ["e", "f"], "complaints": ["e", "f"]}}
 CATEGORY_IDS = {"环境卫生": "environment", "噪音扰民": "noise", "违章搭建": "illegal_building", "道路破损": "road",
                 "路灯": "streetlight", "水电气": "utilities", "邻里纠纷": "neighbour", "占道经营": "street_vending",
                 "河道水利": "river", "交通停车": "traffic", "劳动保障": "labour", "市场食品": "market",
