@@ -34,8 +34,18 @@ def check(directory: str | None, texts_dir: str | None) -> None:
     except concepts.ConceptError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    Matcher(Catalogue(items))  # the index builds from these entries
+    from knowledge import examples
+
+    try:
+        phrasings = examples.question_examples(set(items))
+    except examples.ExampleError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    Matcher(Catalogue(items), phrasings)  # the index and the learned scorer build from these entries
     click.echo(f"OK: {len(lexicon)} residents' words in the concept lexicon")
+    missing = sorted(set(items) - set(phrasings))
+    click.echo(f"OK: {sum(map(len, phrasings.values()))} example questions for {len(phrasings)} entries and topics"
+               + (f"; none yet for {', '.join(missing)}" if missing else ""))
     counts: dict[str, int] = {}
     for item in items.values():
         key = f"{item.kind}:{item.duty_list}" if item.kind == "duty" else item.kind

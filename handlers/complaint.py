@@ -169,7 +169,7 @@ class ComplaintIntake(Handler):
 
     def _set_description(self, ctx, draft: dict, text: str, force: bool = False) -> None:
         text = text.strip()
-        category = categories.classify(text)
+        category = categories.categorize(text)
         if not force and category is None and not report_shapes(text) and len(plain(text)) < MIN_DESCRIPTION:
             return  # "我要投诉": no description yet
         if not text:

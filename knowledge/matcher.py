@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from knowledge import concepts, phonetic
+from knowledge import concepts, examples, learned, phonetic
 from knowledge.catalogue import Catalogue, Item, load_catalogue
 from knowledge.normalize import normalize, normalize_term
 
@@ -28,6 +28,22 @@ FUZZY_CUTOFF = 75.0
 FUZZY_PENALTY = 10.0  # a fuzzy match counts less than a keyword found as written ...
 FUZZY_CAP = 80.0      # ... and alone never reaches CONFIDENT
 MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist early)
+# The learned scorer (knowledge/learned.py), in posterior probability:
+PICK_P = 0.5          # picks the keywords' first choice: answered
+NAMED = 100.0         # a keyword score this high is a name or alias found in the message
+PICK_ANY_P = 0.75     # picks another entry of the keywords' menu: answered
+JOIN_P = 0.6          # reads an entry the keywords did not offer: it joins the menu
+OVERRULE_P = 0.8      # reads another entry than a confident keyword answer ...
+OVERRULE_KEEP = 0.2   # ... and gives the keywords' entry little: both are offered
+OVERRULE_MAX_SCORE = 110.0  # ... unless the keywords found a long name written out in full
+ANSWER_P = 0.8        # keywords found nothing: answered on the examples alone
+MENU_P = 0.2          # ... or offered as a choice
+ANSWER_COVERAGE = 0.5  # ... and only when the entry's examples cover half the message (by feature weight)
+MENU_COVERAGE = 0.3   # below this the examples know too little of the message to offer anything
+KNOWN_MIN = 4         # features the scorer has seen, at least (a message of unknown words is not guessed)
+REPORT = "REPORT"     # the learned scorer's label for a report of a problem (knowledge/examples/complaints.yaml)
+REPORT_P = 0.6        # reads as a report: left to the complaint intake
+TOPIC_P = 0.5         # reads "who is my grid worker" / "how long" / out of scope
 
 STRONG, CONJ, WEAK = 3, 2, 1
 SOUND_MIN = 3        # terms this long (characters) are also matched by sound (homophone typos)
@@ -40,6 +56,8 @@ QUESTION_CUES = tuple(normalize_term(w) for w in (
     "哪里办", "去哪办", "在哪办", "怎么开", "能不能开", "能开吗", "可以开吗", "开个", "盖章", "盖个章",
     "怎么申请", "如何申请", "怎么办理", "如何办理", "办理流程", "手续", "要多久", "几天能", "证件",
 ))
+# Words that ask how two things differ: both named entries are wanted.
+COMPARE_CUES = tuple(normalize_term(w) for w in ("区别", "分别", "不同", "不一样", "一样吗", "差别", "定系", "还是"))
 # Words that show a cadre asking whether something is the committee's duty.
 DUTY_CUES = tuple(normalize_term(w) for w in (
     "职责", "村委的工作", "村委的事", "社区的工作", "社区的事", "我们的事", "我们的工作", "该不该", "归不归",
@@ -62,6 +80,7 @@ class MatchResult:
     scores: tuple[float, ...] = ()
     normalized: str = ""
     debug: dict = field(default_factory=dict, compare=False)
+    topic: str | None = None   # the learned scorer's reading when it is not an entry: OOS, META_GRID, META_DEADLINE
 
     @property
     def item(self) -> Item | None:
@@ -88,8 +107,17 @@ class _Term:
 class Matcher:
     """An index over one catalogue; ``match`` is safe to call from many threads."""
 
-    def __init__(self, catalogue: Catalogue):
+    def __init__(self, catalogue: Catalogue, example_phrasings: dict[str, list[str]] | None = None,
+                 reports: list[str] | None = None):
         self.catalogue = catalogue
+        if example_phrasings is None:
+            example_phrasings = examples.packaged_question_examples()
+        if reports is None:
+            reports = examples.packaged_report_examples()
+        training = _training_set(catalogue, example_phrasings)
+        if reports:
+            training[REPORT] = list(reports)   # a report of a problem reads like none of the entries
+        self.learned = learned.NaiveBayes(training)
         terms: dict[tuple[tuple[str, ...], str], _Term] = {}
         for item in catalogue:
             for raw in (item.name, *item.aliases):
@@ -148,10 +176,65 @@ class Matcher:
             terms[key] = _Term(parts, item_id, level)
 
     def match(self, text: str) -> MatchResult:
-        """Match one message."""
+        """Match one message: the keyword reading, weighed against the learned one."""
         q = normalize(text)[:MAX_TEXT]
         if not q:
             return MatchResult("none", normalized=q)
+        return self._fuse(self._keywords(q), self.learned.guess(q, normalised=True), q)
+
+    def _fuse(self, kw: MatchResult, guess: learned.Guess, q: str) -> MatchResult:
+        """Two readings of one message: keywords (precise on names) and examples (the need described).
+
+        They agree: answer. The keywords are sure but the examples read another entry clearly: offer both.
+        The keywords offer a menu and the examples pick one of it clearly: answer it. The keywords find
+        nothing and the examples read one entry very clearly: answer it, otherwise offer the few they read.
+        """
+        debug = dict(kw.debug, learned=list(zip(guess.labels[:3], [round(p, 3) for p in guess.probs[:3]])))
+        top, p = guess.top, guess.p
+        if top == REPORT and p >= REPORT_P and (kw.outcome != "confident" or (
+                kw.scores[0] < OVERRULE_MAX_SCORE and guess.prob(kw.item.id) < OVERRULE_KEEP)):
+            # "楼下饭店的油烟对住我个窗": a report for the complaint intake, not a certificate question
+            return MatchResult("none", normalized=q, debug=debug, topic=REPORT)
+        entry = top in self.catalogue.items and top not in self.generic_ids
+        topic = top if (top in examples.QUESTION_META and p >= TOPIC_P) else None
+        if kw.outcome == "confident":
+            chosen = kw.item.id
+            if (entry and top != chosen and p >= OVERRULE_P and guess.prob(chosen) < OVERRULE_KEEP
+                    and kw.scores[0] < OVERRULE_MAX_SCORE):
+                items = (self.catalogue[top], kw.item)
+                return MatchResult("clarify", items, (p, kw.scores[0]), q, debug)
+            return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
+        if kw.outcome == "clarify":
+            ids = kw.ids
+            named = sum(1 for sc in kw.scores if sc >= NAMED)
+            if entry and top in ids and (named < 2 or not any(c in q for c in COMPARE_CUES)) and (p >= PICK_ANY_P or (p >= PICK_P and top == ids[0])):
+                # the examples settle a close call; two entries named to be compared ("居住证和居住证明
+                # 有什么区别") stay a choice
+                return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, picked=True), topic)
+            if entry and top not in ids and p >= JOIN_P:
+                ids = [top, *ids][:MAX_CHOICES]
+            else:
+                ids = sorted(ids, key=lambda i: -guess.prob(i))
+            items = tuple(self.catalogue[i] for i in ids)
+            return MatchResult("clarify", items, tuple(guess.prob(i) for i in ids), q, debug, topic)
+        # the keywords found nothing
+        if top in self.generic_ids and p >= ANSWER_P:   # "which certificates do you still issue?", asked
+            return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
+        if top == "OOS" or topic or not entry:
+            return MatchResult("none", normalized=q, debug=debug, topic=topic)
+        if guess.known < KNOWN_MIN or guess.coverage < MENU_COVERAGE:
+            return MatchResult("none", normalized=q, debug=debug, topic=topic)
+        if p >= ANSWER_P and guess.coverage >= ANSWER_COVERAGE:
+            return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
+        offered = [lab for lab, pr in zip(guess.labels, guess.probs)
+                   if pr >= MENU_P and lab in self.catalogue.items and lab not in self.generic_ids][:MAX_CHOICES]
+        if offered and not any(c in q for c in COMPLAINT_CUES):
+            items = tuple(self.catalogue[i] for i in offered)
+            return MatchResult("clarify", items, tuple(guess.prob(i) for i in offered), q,
+                               dict(debug, learned_only=True))
+        return MatchResult("none", normalized=q, debug=debug, topic=topic)
+
+    def _keywords(self, q: str) -> MatchResult:
         scores = self._score(concepts.augment(q))
         if any(c in q for c in DUTY_CUES):
             # "是不是村委的事": a cadre asking about duties, not a resident asking for the service.
@@ -272,6 +355,18 @@ class Matcher:
             if score > out.get(item_id, 0.0):
                 out[item_id] = score
         return out
+
+
+def _training_set(catalogue: Catalogue, example_phrasings: dict[str, list[str]]) -> dict[str, list[str]]:
+    """What the learned scorer learns from: each entry's own words, and the example phrasings."""
+    out: dict[str, list[str]] = {}
+    for item in catalogue:
+        words = [item.name, *item.aliases, *(k.replace("+", " ") for k in item.keywords)]  # with purposes, askers
+        out[item.id] = [str(w) for w in words if w]
+    for label, texts in example_phrasings.items():
+        if label in catalogue.items or label in examples.QUESTION_META:
+            out.setdefault(label, []).extend(texts)
+    return out
 
 
 def _inside(spans: tuple[tuple[int, int], ...], outer: tuple[tuple[int, int], ...]) -> bool:

@@ -130,6 +130,44 @@ def classify(text: str) -> Category | None:
     return best if best is None or best.id not in MANUAL_IDS else None
 
 
+# Choosing a report's category: keywords, weighed with a scorer learned from example reports
+# (knowledge/examples/complaints.yaml; knowledge/learned.py). The keywords' scores are scaled to the
+# best one; the learned posterior is added with this weight.
+LEARNED_WEIGHT = 0.7
+KEYWORD_DAMPING = 1.0
+LEARNED_ALONE = 0.8
+
+
+@functools.lru_cache(maxsize=1)
+def _learned():
+    from knowledge import examples, learned
+
+    ids = {c.id for c in categories()}
+    found = examples.complaint_examples(ids)
+    # 其他 is learned too (a fall, a missing neighbour, graffiti on a 碉楼), so that it can win; 咨询 is not a report
+    training = {c.id: [*c.keywords, *found.get(c.id, ())] for c in categories() if c.id != "consultation"}
+    return learned.NaiveBayes(training)
+
+
+def categorize(text: str) -> Category | None:
+    """The category a report belongs to: its keywords and the example reports it reads like. None
+    when neither says (the intake files it as 其他)."""
+    p = plain(text)
+    kw = {cat.id: _score(p, cat.keywords, cat.weight) for cat in categories() if cat.id not in MANUAL_IDS}
+    best_kw = max(kw.values(), default=0.0)
+    guess = _learned().guess(text)
+    if best_kw <= 0:
+        if guess.top and guess.top != FALLBACK_ID and guess.p >= LEARNED_ALONE:
+            return get(guess.top)
+        return None
+    scale = best_kw + KEYWORD_DAMPING   # one weak keyword does not outweigh a clear reading of the whole report
+    combined = {i: s / scale + LEARNED_WEIGHT * guess.prob(i) for i, s in kw.items()}
+    for label, prob in zip(guess.labels, guess.probs):
+        combined.setdefault(label, LEARNED_WEIGHT * prob)
+    top = max(combined, key=lambda i: combined[i])
+    return None if top == FALLBACK_ID else get(top)
+
+
 def emergencies() -> list[Emergency]:
     """The emergencies (fire, gas, injury, flood, violence) with their call numbers and words."""
     return _load()[1]
@@ -147,3 +185,4 @@ def detect_emergency(text: str) -> Emergency | None:
 def reload() -> None:
     """Forget the cached file (after a cadre edits it)."""
     _load.cache_clear()
+    _learned.cache_clear()

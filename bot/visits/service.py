@@ -154,7 +154,7 @@ def to_ticket(session: Session, worker: Person, visit: Visit, text: str, *, now:
     description = (text or visit.note).strip()
     if not description:
         raise VisitError("ticket_needs_text", name=household.name)
-    category = categories.classify(description) or categories.get(categories.FALLBACK_ID)
+    category = categories.categorize(description) or categories.get(categories.FALLBACK_ID)
     patch = patch_of(session, household.patch_code)
     route = routing.Route(patch, patch.village if patch else None, patch.town if patch else None, "registered")
     photos = [(visit.photo_media_id or "", visit.photo_url or "")] if (visit.photo_media_id or visit.photo_url) else []

@@ -1,0 +1,129 @@
+"""A learned scorer: which entry a message means, judged from example phrasings rather than keywords.
+
+The keyword scorer (``knowledge/matcher.py``) is precise when a resident names the thing; residents
+more often describe the need (学校要证明我哋租屋住喺度). This scorer is a multinomial naive Bayes over the
+character bigrams and trigrams of the normalised message and over its syllable bigrams (the sounds of
+``knowledge/phonetic.py``, so a homophone typo still shares most features), trained on the example
+phrasings in ``knowledge/examples/`` plus each entry's name, aliases, keywords, purposes and askers.
+Features are weighted by their rarity across entries, so 证明 or 开 (in every entry) count for little.
+
+It trains in well under a second from the data files when the matcher is built, so a cadre who adds an
+example sees it used at the next start; nothing is downloaded or stored. Besides catalogue ids it
+knows ``OOS`` (nothing the committee certifies or handles), ``META_GRID`` and ``META_DEADLINE``.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from knowledge import concepts, phonetic
+from knowledge.normalize import normalize
+
+ALPHA = 0.1          # additive smoothing of feature counts
+TEMPERATURE = 2.0    # posteriors: softmax(log-likelihood / (TEMPERATURE * sqrt(feature weight)))
+MAX_TEXT = 200
+MODE = "multi"
+SCALE = "sqrt"
+
+
+def features(text: str, normalised: bool = False) -> list[str]:
+    """The distinct features of a message: character 2- and 3-grams and syllable 2-grams."""
+    q = text if normalised else normalize(text)[:MAX_TEXT]
+    q = concepts.augment(q)
+    out: set[str] = set()
+    for chunk in q.split(concepts.SEPARATOR):
+        n = len(chunk)
+        for i in range(n):
+            if i + 2 <= n:
+                out.add(chunk[i:i + 2])
+            if i + 3 <= n:
+                out.add(chunk[i:i + 3])
+        syl = phonetic.sounds(chunk)
+        for i in range(len(syl) - 1):
+            out.add("~" + syl[i] + " " + syl[i + 1])
+        if n == 1:
+            out.add(chunk)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The scorer's view of one message: labels best first, with posterior probabilities."""
+
+    labels: tuple[str, ...]
+    probs: tuple[float, ...]
+    known: int   # how many of the message's features the scorer has seen at all
+    coverage: float = 0.0   # the share of the message (by feature weight) the best label has seen
+
+    @property
+    def top(self) -> str | None:
+        return self.labels[0] if self.labels else None
+
+    @property
+    def p(self) -> float:
+        return self.probs[0] if self.probs else 0.0
+
+    def prob(self, label: str) -> float:
+        for lab, p in zip(self.labels, self.probs):
+            if lab == label:
+                return p
+        return 0.0
+
+
+class NaiveBayes:
+    """Naive Bayes over feature occurrence (share of a label's examples), uniform priors, rarity-weighted."""
+
+    def __init__(self, examples: dict[str, list[str]]):
+        # per label: in how many of its examples each feature occurs (a label with many examples is
+        # not penalised for having them: probabilities are shares of its examples, not of its words)
+        docs: dict[str, Counter] = {}
+        sizes: dict[str, int] = {}
+        df: Counter = Counter()
+        for label, texts in examples.items():
+            c = docs.setdefault(label, Counter())
+            seen: set[str] = set()
+            for text in texts:
+                feats = features(text)
+                c.update(feats)
+                seen.update(feats)
+            sizes[label] = len(texts)
+            df.update(seen)
+        self.labels = sorted(docs)
+        n_labels = len(self.labels)
+        # rarity: a feature found under every label tells nothing; one found under one label, most
+        self.weight = {f: math.log((n_labels + 1) / (d + 0.5)) for f, d in df.items()}
+        self.logp: dict[str, dict[str, float]] = defaultdict(dict)
+        self.floor: dict[str, float] = {}
+        for label in self.labels:
+            total = (sizes[label] + 1.0) if MODE == "bernoulli" else (sum(docs[label].values()) + ALPHA * len(df))
+            self.floor[label] = math.log(ALPHA / total)
+            for f, k in docs[label].items():
+                # stored as the gain over the label's floor: a message's score only visits the labels
+                # that have seen each of its features
+                self.logp[f][label] = math.log((k + ALPHA) / total) - self.floor[label]
+
+    def guess(self, text: str, normalised: bool = False, limit: int = 5) -> Guess:
+        feats = [f for f in features(text, normalised) if f in self.weight]
+        if not feats:
+            return Guess((), (), 0)
+        weight_sum = sum(self.weight[f] for f in feats)
+        scores = {label: weight_sum * floor for label, floor in self.floor.items()}
+        for f in feats:
+            w = self.weight[f]
+            for label, gain in self.logp[f].items():
+                scores[label] += w * gain
+        if SCALE == "avg":
+            scale = 8.0 / (TEMPERATURE * max(weight_sum, 1e-9))
+        elif SCALE == "sqrt":
+            scale = 1.0 / (TEMPERATURE * math.sqrt(max(weight_sum, 1e-9)))
+        else:
+            scale = 1.0 / TEMPERATURE
+        top = max(scores.values())
+        exp = {label: math.exp((s - top) * scale) for label, s in scores.items()}
+        z = sum(exp.values())
+        ranked = sorted(exp.items(), key=lambda kv: -kv[1])[:limit]
+        best = ranked[0][0]
+        seen = sum(self.weight[f] for f in feats if best in self.logp[f])
+        return Guess(tuple(lab for lab, _ in ranked), tuple(e / z for _, e in ranked), len(feats),
+                     seen / weight_sum if weight_sum else 0.0)

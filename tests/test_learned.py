@@ -1,0 +1,63 @@
+"""The learned scorer and the example phrasings it learns from."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge import examples, learned
+from knowledge.catalogue import load_catalogue
+from knowledge.matcher import Matcher
+
+
+def test_packaged_examples_are_valid_and_cover_every_entry():
+    catalogue = load_catalogue()
+    found = examples.question_examples(set(catalogue.items))
+    assert set(catalogue.items) <= set(found), sorted(set(catalogue.items) - set(found))
+    assert {"OOS", "META_GRID", "META_DEADLINE"} <= set(found)
+    from bot.tickets.categories import categories
+
+    reports = examples.complaint_examples({c.id for c in categories()})
+    assert {c.id for c in categories()} - {"consultation"} <= set(reports)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("R99:\n  - 开证明\n", "questions_x.yaml: R99: no such entry"),
+    ("R1: 开证明\n", "questions_x.yaml: R1: expected a list"),
+    ("R1:\n  - ''\n", "questions_x.yaml: R1[1]: expected a non-empty phrase"),
+    ("R1: [a, b\n", "questions_x.yaml: not valid YAML"),
+])
+def test_a_bad_example_file_names_file_key_and_line(tmp_path, content, message):
+    (tmp_path / "questions_x.yaml").write_text(content, encoding="utf-8")
+    with pytest.raises(examples.ExampleError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        examples.question_examples({"R1"}, tmp_path)
+
+
+def test_naive_bayes_reads_the_need_and_hears_a_homophone():
+    nb = learned.NaiveBayes({
+        "school": ["学校要证明我们住在这里", "孩子读书要居住证明", "插班要证明租房住"],
+        "bank": ["银行要证明我是他儿子", "去银行取钱要亲属证明", "银行说要关系证明"],
+    })
+    assert nb.guess("细路读书学校叫我证明住喺度").top == "school"
+    assert nb.guess("银航要证明我系佢个仔").top == "bank"        # 银航: heard as 银行
+    guess = nb.guess("今日天气好")
+    assert guess.known == 0 or guess.p < 0.9
+
+
+def test_features_are_the_same_for_traditional_and_simplified():
+    assert learned.features("學校要證明") == learned.features("学校要证明")
+
+
+def test_the_examples_answer_a_need_the_keywords_do_not_know():
+    catalogue = load_catalogue()
+    need = "屋企阿嫲要做个咩嘢先可以继续攞退休金"
+    plain = Matcher(catalogue, {})
+    taught = Matcher(catalogue, {"S5": ["阿嫲要做咩嘢先可以继续攞退休金", "继续攞退休金要做乜", "退休金每年要做嘅嘢"] * 3})
+    assert plain.match(need).outcome != "confident" or plain.match(need).item.id != "S5"
+    result = taught.match(need)
+    assert result.outcome in ("confident", "clarify") and result.ids[0] == "S5"
+
+
+def test_out_of_scope_examples_keep_a_certificate_from_being_guessed():
+    catalogue = load_catalogue()
+    m = Matcher(catalogue, {"OOS": ["听日天气点样", "明天会不会落雨", "天气预报", "今日几度"] * 3})
+    result = m.match("听日会唔会落雨")
+    assert result.outcome == "none" and result.topic == "OOS"
