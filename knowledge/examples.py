@@ -77,9 +77,9 @@ def packaged_question_examples() -> dict[str, list[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def packaged_report_examples() -> list[str]:
-    """Every example report (any category, danger or not): what a question is not."""
+def packaged_report_examples() -> dict[str, list[str]]:
+    """The example reports by category (danger or not included): what a question is not."""
     data = yaml.safe_load((EXAMPLES_DIR.parent / "categories.yaml").read_text(encoding="utf-8")) or {}
     ids = {str(c.get("id")) for c in data.get("categories", []) if isinstance(c, dict)}
     found = complaint_examples(ids)
-    return [t for key, texts in found.items() if key != "consultation" for t in texts]
+    return {key: texts for key, texts in found.items() if key != "consultation"}

@@ -38,6 +38,7 @@ OVERRULE_KEEP = 0.2   # ... and gives the keywords' entry little: both are offer
 OVERRULE_MAX_SCORE = 110.0  # ... unless the keywords found a long name written out in full
 ANSWER_P = 0.8        # keywords found nothing: answered on the examples alone
 MENU_P = 0.2          # ... or offered as a choice
+MENU_TOP_P = 0.4      # ... when the best reading has at least this
 ANSWER_COVERAGE = 0.5  # ... and only when the entry's examples cover half the message (by feature weight)
 MENU_COVERAGE = 0.3   # below this the examples know too little of the message to offer anything
 KNOWN_MIN = 4         # features the scorer has seen, at least (a message of unknown words is not guessed)
@@ -108,15 +109,16 @@ class Matcher:
     """An index over one catalogue; ``match`` is safe to call from many threads."""
 
     def __init__(self, catalogue: Catalogue, example_phrasings: dict[str, list[str]] | None = None,
-                 reports: list[str] | None = None):
+                 reports: dict[str, list[str]] | None = None):
         self.catalogue = catalogue
         if example_phrasings is None:
             example_phrasings = examples.packaged_question_examples()
         if reports is None:
             reports = examples.packaged_report_examples()
         training = _training_set(catalogue, example_phrasings)
-        if reports:
-            training[REPORT] = list(reports)   # a report of a problem reads like none of the entries
+        for kind, texts in (reports or {}).items():
+            # reports of problems, one label per kind (as many examples as an entry has): none of the entries
+            training[f"{REPORT}:{kind}"] = list(texts)
         self.learned = learned.NaiveBayes(training)
         terms: dict[tuple[tuple[str, ...], str], _Term] = {}
         for item in catalogue:
@@ -191,7 +193,8 @@ class Matcher:
         """
         debug = dict(kw.debug, learned=list(zip(guess.labels[:3], [round(p, 3) for p in guess.probs[:3]])))
         top, p = guess.top, guess.p
-        if top == REPORT and p >= REPORT_P and (kw.outcome != "confident" or (
+        report = sum(pr for lab, pr in zip(guess.labels, guess.probs) if lab.startswith(REPORT))
+        if top and top.startswith(REPORT) and report >= REPORT_P and (kw.outcome != "confident" or (
                 kw.scores[0] < OVERRULE_MAX_SCORE and guess.prob(kw.item.id) < OVERRULE_KEEP)):
             # "楼下饭店的油烟对住我个窗": a report for the complaint intake, not a certificate question
             return MatchResult("none", normalized=q, debug=debug, topic=REPORT)
@@ -228,7 +231,7 @@ class Matcher:
             return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
         offered = [lab for lab, pr in zip(guess.labels, guess.probs)
                    if pr >= MENU_P and lab in self.catalogue.items and lab not in self.generic_ids][:MAX_CHOICES]
-        if offered and not any(c in q for c in COMPLAINT_CUES):
+        if offered and p >= MENU_TOP_P and not any(c in q for c in COMPLAINT_CUES):
             items = tuple(self.catalogue[i] for i in offered)
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in offered), q,
                                dict(debug, learned_only=True))

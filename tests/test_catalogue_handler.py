@@ -157,7 +157,7 @@ def test_misses_command_lists_unanswered_questions(chat, monkeypatch):
     chat("种粮补贴要带什么材料", user="a")
     chat("种粮补贴要带什么材料？", user="b")
     chat("1", user="b")
-    chat("渔业油价补贴怎么申请", user="c")
+    chat("驾照换证怎么申请", user="c")
     monkeypatch.setenv("DATABASE_URL", chat.url)
     result = CliRunner().invoke(knowledge, ["misses"])
     assert result.exit_code == 0, result.output
@@ -165,4 +165,4 @@ def test_misses_command_lists_unanswered_questions(chat, monkeypatch):
     assert lines[0].startswith("Unanswered questions, last 30 days")
     # "#n" first: the number a cadre teaches with (教 #n 事项)
     assert lines[1].split()[1:3] == ["2", "1"] and lines[1].startswith("#") and lines[1].endswith("种粮补贴要带什么材料")
-    assert lines[2].split()[1:3] == ["1", "0"] and lines[2].endswith("渔业油价补贴怎么申请")
+    assert lines[2].split()[1:3] == ["1", "0"] and lines[2].endswith("驾照换证怎么申请")
