@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BLIND = ROOT / "bench" / "data" / "blind"
-SPLITS = {"dev": {"questions": ["a", "c"], "complaints": ["a", "b"]},
+SPLITS = {"dev": {"questions": ["a", "c", "g"], "complaints": ["a", "b", "g"]},
           "holdout": {"questions": ["b", "d"], "complaints": ["c", "d"]},
           "fresh": {"questions": ["e", "f"], "complaints": ["e", "f"]}}
 CATEGORY_IDS = {"环境卫生": "environment", "噪音扰民": "noise", "违章搭建": "illegal_building", "道路破损": "road",

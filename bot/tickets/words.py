@@ -214,6 +214,30 @@ def is_dangerous(text: str) -> bool:
             start = p.find(word, start + 1)
     # no ready phrase: a dangerous thing, harm to someone or something, and now — all three
     folded = fold(text)
-    return (has_any(p, w.danger_things) and has_any(p, w.danger_harm)
+    if (has_any(p, w.danger_things) and has_any(p, w.danger_harm)
             and any(now in (folded if now.strip("!！") == "" else p) for now in w.danger_now)
-            and not has_any(p, w.danger_hedges))
+            and not has_any(p, w.danger_hedges)):
+        return True
+    # nor those words: it reads like the example reports of immediate danger (knowledge/examples/complaints.yaml)
+    return danger_reading(text) >= DANGER_P and not has_any(p, w.danger_hedges)
+
+
+DANGER_P = 0.8   # the learned reading of danger needed on its own
+
+
+@functools.lru_cache(maxsize=1)
+def _danger_scorer():
+    from bot.tickets import categories
+    from knowledge import examples, learned
+
+    found = examples.complaint_examples({c.id for c in categories.categories()})
+    training = {"danger": found.get("danger", []), "not_danger": found.get("not_danger", [])}
+    for key, texts in found.items():
+        if key not in ("danger", "not_danger", "consultation"):
+            training[f"ordinary:{key}"] = texts   # everyday reports, by kind (each about as many as danger)
+    return learned.NaiveBayes({k: v for k, v in training.items() if v})
+
+
+def danger_reading(text: str) -> float:
+    """How much ``text`` reads like a report of immediate danger, learned from the example reports (0–1)."""
+    return _danger_scorer().guess(text).prob("danger")
