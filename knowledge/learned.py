@@ -21,10 +21,10 @@ from knowledge import concepts, phonetic
 from knowledge.normalize import normalize
 
 ALPHA = 0.1          # additive smoothing of feature counts
-TEMPERATURE = 2.0    # posteriors: softmax(log-likelihood / (TEMPERATURE * sqrt(feature weight)))
+TEMPERATURE = 2.0    # posteriors: softmax(log-likelihood / (TEMPERATURE * sqrt(the message's feature weight)))
 MAX_TEXT = 200
-MODE = "multi"
-SCALE = "sqrt"
+COMMON = 0.25       # a feature seen under more than this share of the labels is dropped (证明, 开, 要 …)
+CUTOFF = 30.0        # labels this far below the best (in scaled log-likelihood) count as nothing
 
 
 def features(text: str, normalised: bool = False) -> list[str]:
@@ -92,16 +92,20 @@ class NaiveBayes:
         self.labels = sorted(docs)
         n_labels = len(self.labels)
         # rarity: a feature found under every label tells nothing; one found under one label, most
-        self.weight = {f: math.log((n_labels + 1) / (d + 0.5)) for f, d in df.items()}
+        common = max(1.0, COMMON * n_labels)
+        self.weight = {f: math.log((n_labels + 1) / (d + 0.5)) for f, d in df.items() if d <= common}
         self.logp: dict[str, dict[str, float]] = defaultdict(dict)
         self.floor: dict[str, float] = {}
         for label in self.labels:
-            total = (sizes[label] + 1.0) if MODE == "bernoulli" else (sum(docs[label].values()) + ALPHA * len(df))
+            total = sum(docs[label].values()) + ALPHA * len(df)
             self.floor[label] = math.log(ALPHA / total)
             for f, k in docs[label].items():
+                if f not in self.weight:
+                    continue
                 # stored as the gain over the label's floor: a message's score only visits the labels
                 # that have seen each of its features
                 self.logp[f][label] = math.log((k + ALPHA) / total) - self.floor[label]
+        self.logp = dict(self.logp)
 
     def guess(self, text: str, normalised: bool = False, limit: int = 5) -> Guess:
         feats = [f for f in features(text, normalised) if f in self.weight]
@@ -113,14 +117,9 @@ class NaiveBayes:
             w = self.weight[f]
             for label, gain in self.logp[f].items():
                 scores[label] += w * gain
-        if SCALE == "avg":
-            scale = 8.0 / (TEMPERATURE * max(weight_sum, 1e-9))
-        elif SCALE == "sqrt":
-            scale = 1.0 / (TEMPERATURE * math.sqrt(max(weight_sum, 1e-9)))
-        else:
-            scale = 1.0 / TEMPERATURE
+        scale = 1.0 / (TEMPERATURE * math.sqrt(max(weight_sum, 1e-9)))
         top = max(scores.values())
-        exp = {label: math.exp((s - top) * scale) for label, s in scores.items()}
+        exp = {label: math.exp((sc - top) * scale) for label, sc in scores.items() if (sc - top) * scale > -CUTOFF}
         z = sum(exp.values())
         ranked = sorted(exp.items(), key=lambda kv: -kv[1])[:limit]
         best = ranked[0][0]

@@ -36,6 +36,7 @@ JOIN_P = 0.6          # reads an entry the keywords did not offer: it joins the 
 OVERRULE_P = 0.8      # reads another entry than a confident keyword answer ...
 OVERRULE_KEEP = 0.2   # ... and gives the keywords' entry little: both are offered
 OVERRULE_MAX_SCORE = 110.0  # ... unless the keywords found a long name written out in full
+OVERRULE_NAME_SHARE = 0.4   # ... or the name is most of the message ("申请居住证明": nothing else to read)
 ANSWER_P = 0.8        # keywords found nothing: answered on the examples alone
 MENU_P = 0.2          # ... or offered as a choice
 MENU_TOP_P = 0.4      # ... when the best reading has at least this
@@ -202,8 +203,9 @@ class Matcher:
         topic = top if (top in examples.QUESTION_META and p >= TOPIC_P) else None
         if kw.outcome == "confident":
             chosen = kw.item.id
+            name_share = max(kw.scores[0] - NAMED, 0.0) / max(len(q), 1)   # how much of the message the name is
             if (entry and top != chosen and p >= OVERRULE_P and guess.prob(chosen) < OVERRULE_KEEP
-                    and kw.scores[0] < OVERRULE_MAX_SCORE):
+                    and kw.scores[0] < OVERRULE_MAX_SCORE and name_share < OVERRULE_NAME_SHARE):
                 items = (self.catalogue[top], kw.item)
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, debug)
             return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
