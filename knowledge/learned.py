@@ -65,7 +65,7 @@ class Guess:
         return self.probs[0] if self.probs else 0.0
 
     def prob(self, label: str) -> float:
-        for lab, p in zip(self.labels, self.probs):
+        for lab, p in zip(self.labels, self.probs, strict=True):
             if lab == label:
                 return p
         return 0.0

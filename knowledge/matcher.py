@@ -192,9 +192,9 @@ class Matcher:
         The keywords offer a menu and the examples pick one of it clearly: answer it. The keywords find
         nothing and the examples read one entry very clearly: answer it, otherwise offer the few they read.
         """
-        debug = dict(kw.debug, learned=list(zip(guess.labels[:3], [round(p, 3) for p in guess.probs[:3]])))
+        debug = dict(kw.debug, learned=list(zip(guess.labels[:3], [round(p, 3) for p in guess.probs[:3]], strict=True)))
         top, p = guess.top, guess.p
-        report = sum(pr for lab, pr in zip(guess.labels, guess.probs) if lab.startswith(REPORT))
+        report = sum(pr for lab, pr in zip(guess.labels, guess.probs, strict=True) if lab.startswith(REPORT))
         if top and top.startswith(REPORT) and report >= REPORT_P and (kw.outcome != "confident" or (
                 kw.scores[0] < OVERRULE_MAX_SCORE and guess.prob(kw.item.id) < OVERRULE_KEEP)):
             # "楼下饭店的油烟对住我个窗": a report for the complaint intake, not a certificate question
@@ -231,7 +231,7 @@ class Matcher:
             return MatchResult("none", normalized=q, debug=debug, topic=topic)
         if p >= ANSWER_P and guess.coverage >= ANSWER_COVERAGE:
             return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
-        offered = [lab for lab, pr in zip(guess.labels, guess.probs)
+        offered = [lab for lab, pr in zip(guess.labels, guess.probs, strict=True)
                    if pr >= MENU_P and lab in self.catalogue.items and lab not in self.generic_ids][:MAX_CHOICES]
         if offered and p >= MENU_TOP_P and not any(c in q for c in COMPLAINT_CUES):
             items = tuple(self.catalogue[i] for i in offered)

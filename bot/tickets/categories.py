@@ -162,7 +162,7 @@ def categorize(text: str) -> Category | None:
         return None
     scale = best_kw + KEYWORD_DAMPING   # one weak keyword does not outweigh a clear reading of the whole report
     combined = {i: s / scale + LEARNED_WEIGHT * guess.prob(i) for i, s in kw.items()}
-    for label, prob in zip(guess.labels, guess.probs):
+    for label, prob in zip(guess.labels, guess.probs, strict=True):
         combined.setdefault(label, LEARNED_WEIGHT * prob)
     top = max(combined, key=lambda i: combined[i])
     return None if top == FALLBACK_ID else get(top)
