@@ -36,8 +36,11 @@ def check(directory: str | None, texts_dir: str | None) -> None:
         sys.exit(1)
     from knowledge import examples
 
+    from bot.tickets.categories import categories as report_categories
+
     try:
         phrasings = examples.question_examples(set(items))
+        reports = examples.complaint_examples({c.id for c in report_categories()})
     except examples.ExampleError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -46,6 +49,7 @@ def check(directory: str | None, texts_dir: str | None) -> None:
     missing = sorted(set(items) - set(phrasings))
     click.echo(f"OK: {sum(map(len, phrasings.values()))} example questions for {len(phrasings)} entries and topics"
                + (f"; none yet for {', '.join(missing)}" if missing else ""))
+    click.echo(f"OK: {sum(map(len, reports.values()))} example reports for {len(reports)} categories and danger")
     counts: dict[str, int] = {}
     for item in items.values():
         key = f"{item.kind}:{item.duty_list}" if item.kind == "duty" else item.kind

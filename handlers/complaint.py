@@ -84,6 +84,14 @@ class ComplaintIntake(Handler):
     name = "complaint"
     states = STEPS
 
+    def __init__(self) -> None:
+        # the learned readings of a report (its category, danger) train from knowledge/examples/ when the
+        # registry is built: a mistake in the files stops the start, and no resident waits for the training
+        from bot.tickets.words import danger_scorer
+
+        categories.learned_scorer()
+        danger_scorer()
+
     def check(self, msg: Message, ctx) -> bool:
         if msg.msg_type in ("image", "location"):
             return True

@@ -139,7 +139,7 @@ LEARNED_ALONE = 0.8
 
 
 @functools.lru_cache(maxsize=1)
-def _learned():
+def learned_scorer():
     from knowledge import examples, learned
 
     ids = {c.id for c in categories()}
@@ -155,7 +155,7 @@ def categorize(text: str) -> Category | None:
     p = plain(text)
     kw = {cat.id: _score(p, cat.keywords, cat.weight) for cat in categories() if cat.id not in MANUAL_IDS}
     best_kw = max(kw.values(), default=0.0)
-    guess = _learned().guess(text)
+    guess = learned_scorer().guess(text)
     if best_kw <= 0:
         if guess.top and guess.top != FALLBACK_ID and guess.p >= LEARNED_ALONE:
             return get(guess.top)
@@ -185,4 +185,4 @@ def detect_emergency(text: str) -> Emergency | None:
 def reload() -> None:
     """Forget the cached file (after a cadre edits it)."""
     _load.cache_clear()
-    _learned.cache_clear()
+    learned_scorer.cache_clear()

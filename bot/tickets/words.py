@@ -226,7 +226,7 @@ DANGER_P = 0.8   # the learned reading of danger needed on its own
 
 
 @functools.lru_cache(maxsize=1)
-def _danger_scorer():
+def danger_scorer():
     from bot.tickets import categories
     from knowledge import examples, learned
 
@@ -240,4 +240,4 @@ def _danger_scorer():
 
 def danger_reading(text: str) -> float:
     """How much ``text`` reads like a report of immediate danger, learned from the example reports (0–1)."""
-    return _danger_scorer().guess(text).prob("danger")
+    return danger_scorer().guess(text).prob("danger")
