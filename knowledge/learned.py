@@ -39,7 +39,7 @@ def features(text: str, normalised: bool = False) -> list[str]:
                 out.add(chunk[i:i + 2])
             if i + 3 <= n:
                 out.add(chunk[i:i + 3])
-        syl = phonetic.sounds(chunk)
+        syl = phonetic.sounds_of(chunk)
         for i in range(len(syl) - 1):
             out.add("~" + syl[i] + " " + syl[i + 1])
         if n == 1:

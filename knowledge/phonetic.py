@@ -3,7 +3,8 @@
 Each Chinese character becomes its toneless pinyin (``pypinyin``), folded over the confusions that
 Cantonese speakers make typing Mandarin: zh/z, ch/c, sh/s and n/l at the start of a syllable, -ng/-n
 at its end. 居注证明 and 居住证明 then read alike, as do 权属来元 and 权属来源, 政甚 and 政审,
-without a table of typos written by hand. Other characters stand for themselves.
+without a table of typos written by hand. Other characters stand for themselves, except pinyin typed in
+Latin letters (居住zhengming, juzhuzheng), which is read as the syllables it spells.
 """
 from __future__ import annotations
 
@@ -20,7 +21,47 @@ def syllable(ch: str) -> str:
     """The folded sound of one character (the character itself when it is not Chinese)."""
     if not ("\u3400" <= ch <= "\u9fff"):
         return ch
-    sound = lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0]
+    return syllable_of_pinyin(lazy_pinyin(ch, style=Style.NORMAL, errors="default")[0])
+
+
+def sounds(text: str) -> tuple[str, ...]:
+    """One folded syllable per character of ``text``."""
+    return tuple(syllable(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable pypinyin knows (for reading pinyin typed in Latin letters)."""
+    import unicodedata
+
+    from pypinyin.constants import PINYIN_DICT
+
+    out: set[str] = set()
+    for readings in PINYIN_DICT.values():
+        for reading in readings.split(","):
+            plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+            out.add(plain.replace("ü", "v"))
+    return frozenset(s for s in out if s.isascii() and s.isalpha())
+
+
+def latin_syllables(run: str) -> tuple[str, ...] | None:
+    """``juzhuzheng`` → the folded sounds of 居住证; None when the letters are not all pinyin."""
+    known = _syllables()
+    out: list[str] = []
+    i = 0
+    while i < len(run):
+        for j in range(min(len(run), i + 6), i, -1):   # the longest syllable first
+            if run[i:j] in known:
+                out.append(syllable_of_pinyin(run[i:j]))
+                i = j
+                break
+        else:
+            return None
+    return tuple(out)
+
+
+def syllable_of_pinyin(sound: str) -> str:
+    """A toneless pinyin syllable, folded as ``syllable`` folds a character's."""
     for long, short in INITIALS:
         if sound.startswith(long):
             sound = short + sound[len(long):]
@@ -32,6 +73,20 @@ def syllable(ch: str) -> str:
     return sound
 
 
-def sounds(text: str) -> tuple[str, ...]:
-    """One folded syllable per character of ``text``."""
-    return tuple(syllable(ch) for ch in text)
+def sounds_of(text: str) -> tuple[str, ...]:
+    """Like ``sounds``, but a run of Latin letters typed as pinyin (居住zhengming) becomes its syllables."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if "a" <= ch <= "z":
+            j = i
+            while j < n and "a" <= text[j] <= "z":
+                j += 1
+            heard = latin_syllables(text[i:j]) if j - i >= 2 else None
+            out.extend(heard if heard else text[i:j])
+            i = j
+        else:
+            out.append(syllable(ch))
+            i += 1
+    return tuple(out)
