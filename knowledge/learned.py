@@ -14,6 +14,7 @@ knows ``OOS`` (nothing the committee certifies or handles), ``META_GRID`` and ``
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -28,23 +29,31 @@ CUTOFF = 30.0        # labels this far below the best (in scaled log-likelihood)
 
 
 def features(text: str, normalised: bool = False) -> list[str]:
-    """The distinct features of a message: character 2- and 3-grams and syllable 2-grams."""
+    """The distinct features of a message: character 2- and 3-grams, syllable 2-grams, and whole Latin
+    words (English as overseas families write it; letters on their own are no evidence)."""
     q = text if normalised else normalize(text)[:MAX_TEXT]
     q = concepts.augment(q)
     out: set[str] = set()
     for chunk in q.split(concepts.SEPARATOR):
-        n = len(chunk)
+        for word in _LATIN.findall(chunk):
+            out.add("w:" + word)
+        han = _LATIN.sub(_BREAK, chunk)
+        n = len(han)
         for i in range(n):
-            if i + 2 <= n:
-                out.add(chunk[i:i + 2])
-            if i + 3 <= n:
-                out.add(chunk[i:i + 3])
-        syl = phonetic.sounds_of(chunk)
+            if i + 2 <= n and _BREAK not in han[i:i + 2]:
+                out.add(han[i:i + 2])
+            if i + 3 <= n and _BREAK not in han[i:i + 3]:
+                out.add(han[i:i + 3])
+        syl = [x for x in phonetic.sounds_of(chunk) if len(x) > 1 or "\u3400" <= x <= "\u9fff"]
         for i in range(len(syl) - 1):
             out.add("~" + syl[i] + " " + syl[i + 1])
-        if n == 1:
-            out.add(chunk)
+        if n == 1 and han != _BREAK:
+            out.add(han)
     return sorted(out)
+
+
+_LATIN = re.compile(r"[a-z]{2,}")
+_BREAK = "\x01"   # stands for a Latin word inside the Chinese text: no n-gram spans it
 
 
 @dataclass(frozen=True)
