@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.models import CatalogueMiss, TaughtPhrase
 from tests.workbench_helpers import sign_in
 
-QUESTION = "我要开张纸话我真系住喺楼冈嗰度"
+QUESTION = "阿妹要张纸去报名细路班嗰阵用"  # a need in words neither the keywords nor the examples know
 
 
 @pytest.fixture
