@@ -125,12 +125,13 @@ def _names() -> dict[str, str]:
 
 
 ANSWER = re.compile(r"^【(.+?)】")
+APPLYING = re.compile(r"^好的，申请【(.+?)】")   # "我想开个居住证明": the application for that entry starts
 CHOICE = re.compile(r"^(\d)\. (.+)$", re.M)
 
 
 def answered(reply: str, names: dict[str, str]) -> str | None:
-    """The catalogue entry a reply answers (by its 【name】 heading), or None."""
-    m = ANSWER.match(reply.strip())
+    """The catalogue entry a reply answers (by its 【name】 heading, or the application it starts), or None."""
+    m = ANSWER.match(reply.strip()) or APPLYING.match(reply.strip())
     return names.get(m.group(1)) if m else None
 
 

@@ -34,9 +34,8 @@ def check(directory: str | None, texts_dir: str | None) -> None:
     except concepts.ConceptError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    from knowledge import examples
-
     from bot.tickets.categories import categories as report_categories
+    from knowledge import examples
 
     try:
         phrasings = examples.question_examples(set(items))

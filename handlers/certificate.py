@@ -74,11 +74,15 @@ class CertificateQuestion(Handler):
             return True
         result = cached_match(msg.text)
         if result.debug.get("learned_only"):
-            # read from the examples alone, with no name or keyword: a message shaped like a report
-            # ("出租屋的安全通道被房东锁死了") is the complaint intake's
+            # read from the examples alone, with no name or keyword: danger is always the complaint
+            # intake's, and so is a message shaped like a report that the examples read only as a guess
+            # ("出租屋的安全通道被房东锁死了"); a clear reading of a question stays ours ("政府有冇得养佢")
+            from bot.tickets.words import is_dangerous
             from handlers.complaint import looks_like_complaint
 
-            return not looks_like_complaint(msg.text)
+            if is_dangerous(msg.text):
+                return False
+            return result.outcome == "confident" or not looks_like_complaint(msg.text)
         return result.outcome != "none" or looks_like_question(msg.text)
 
     def handle(self, msg: Message, ctx) -> None:

@@ -13,6 +13,9 @@ from bot.tickets import routing, service
 from bot.tickets.words import has_any, plain, words
 from handlers.base import Handler, Message
 
+# what the learned scorer reads (knowledge/examples/questions_*.yaml) when the words of ticket_words.yaml are not used
+TOPICS = ("META_GRID", "META_DEADLINE")
+
 
 def _asks_grid(text: str) -> bool:
     return has_any(plain(text), words().meta_grid)
@@ -32,15 +35,19 @@ class ServiceQuestions(Handler):
     def check(self, msg: Message, ctx) -> bool:
         if not msg.is_text or len(msg.text) > 80:
             return False
-        if not (_asks_grid(msg.text) or _asks_deadline(msg.text)):
-            return False
         from handlers.certificate import cached_match
 
+        result = cached_match(msg.text)
+        if not (_asks_grid(msg.text) or _asks_deadline(msg.text) or result.topic in TOPICS):
+            return False
         # "开居住证明要网格员上门吗" is about the certificate, not about who the grid worker is
-        return cached_match(msg.text).outcome != "confident"
+        return result.outcome != "confident"
 
     def handle(self, msg: Message, ctx) -> None:
-        if _asks_grid(msg.text):
+        from handlers.certificate import cached_match
+
+        topic = cached_match(msg.text).topic
+        if _asks_grid(msg.text) or (topic == "META_GRID" and not _asks_deadline(msg.text)):
             ctx.reply(self._grid(ctx, msg.text))
         else:
             ctx.reply(self._deadline(ctx))

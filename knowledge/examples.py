@@ -1,7 +1,7 @@
 """Example phrasings (``knowledge/examples/``): what residents write, by what they mean.
 
 ``questions_*.yaml`` map a catalogue id (or ``OOS``, ``META_GRID``, ``META_DEADLINE``) to example
-questions; ``complaints.yaml`` maps a category id (or ``danger``, ``not_danger``) to example reports.
+questions; ``complaints*.yaml`` map a category id (or ``danger``, ``not_danger``) to example reports.
 They train the learned scorers (``knowledge/learned.py``). A cadre adds lines; ``qingche knowledge
 check`` validates every file and names the file, key and line of a mistake.
 
@@ -65,8 +65,7 @@ def question_examples(entry_ids: set[str], directory: Path | None = None) -> dic
 def complaint_examples(category_ids: set[str], directory: Path | None = None) -> dict[str, list[str]]:
     """Example reports by category id (and ``danger`` / ``not_danger``), validated against ``category_ids``."""
     d = directory or EXAMPLES_DIR
-    path = d / "complaints.yaml"
-    return _merge([path] if path.exists() else [], set(category_ids) | set(COMPLAINT_META))
+    return _merge(sorted(d.glob("complaints*.yaml")), set(category_ids) | set(COMPLAINT_META))
 
 
 @functools.lru_cache(maxsize=1)

@@ -133,7 +133,7 @@ def classify(text: str) -> Category | None:
 # Choosing a report's category: keywords, weighed with a scorer learned from example reports
 # (knowledge/examples/complaints.yaml; knowledge/learned.py). The keywords' scores are scaled to the
 # best one; the learned posterior is added with this weight.
-LEARNED_WEIGHT = 0.7
+LEARNED_WEIGHT = 1.0
 KEYWORD_DAMPING = 1.0
 LEARNED_ALONE = 0.8
 

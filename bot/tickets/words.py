@@ -199,30 +199,52 @@ def report_shapes(text: str) -> list[str]:
 
 def is_dangerous(text: str) -> bool:
     """Words of immediate danger to life or property, whatever the category (not when hedged:
-    "好怕起火" is a worry, not a fire)."""
+    "好怕起火" is a worry, not a fire; nor when the report reads clearly like the example reports that
+    sound alarming but are not an emergency now: an old crack, a past fire, a hole already fenced off)."""
+    reading = danger_scorer().guess(text)
+    calm = reading.prob("not_danger") >= CALM_P and reading.prob("not_danger") > reading.prob("danger")
+    return not calm and (_danger_words(text) or reading.prob("danger") >= DANGER_P and not _hedged(text))
+
+
+def _hedged(text: str) -> bool:
+    return has_any(plain(text), words().danger_hedges)
+
+
+def _danger_words(text: str) -> bool:
     from bot.tickets import categories
 
     p = plain(text)
     w = words()
     emergency_words = [k for e in categories.emergencies() for k in e.keywords]
-    for word in (*w.danger, *emergency_words):
+    for word in _with_aspect((*w.danger, *emergency_words)):
         start = p.find(word)
         while start >= 0:
-            before = p[max(0, start - 4):start]
-            if not any(h in before for h in w.danger_hedges):
+            # the hedge before the word, or around it ("一着火就大镬" is a worry, not a fire)
+            window = p[max(0, start - 4):start + len(word)]
+            if not any(h in window for h in w.danger_hedges):
                 return True
             start = p.find(word, start + 1)
     # no ready phrase: a dangerous thing, harm to someone or something, and now — all three
     folded = fold(text)
-    if (has_any(p, w.danger_things) and has_any(p, w.danger_harm)
-            and any(now in (folded if now.strip("!！") == "" else p) for now in w.danger_now)
-            and not has_any(p, w.danger_hedges)):
-        return True
-    # nor those words: it reads like the example reports of immediate danger (knowledge/examples/complaints.yaml)
-    return danger_reading(text) >= DANGER_P and not has_any(p, w.danger_hedges)
+    return bool(has_any(p, w.danger_things) and has_any(p, w.danger_harm)
+                and any(now in (folded if now.strip("!！") == "" else p) for now in w.danger_now)
+                and not has_any(p, w.danger_hedges))
 
 
 DANGER_P = 0.8   # the learned reading of danger needed on its own
+CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
+ASPECT = ("紧", "咗", "住", "着", "了")   # Cantonese and Mandarin aspect markers: 抽紧筋 is 抽筋 going on now
+
+
+@functools.lru_cache(maxsize=4)
+def _with_aspect(danger_words: tuple[str, ...]) -> tuple[str, ...]:
+    """Each word of danger, and the same with an aspect marker after its first character (抽筋 → 抽紧筋,
+    溜落去 → 溜紧落去), so that the list need not spell out every tense."""
+    out = list(danger_words)
+    for word in danger_words:
+        if len(word) >= 2 and word[1] not in ASPECT:
+            out.extend(word[0] + a + word[1:] for a in ASPECT)
+    return tuple(dict.fromkeys(out))
 
 
 @functools.lru_cache(maxsize=1)
