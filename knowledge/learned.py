@@ -81,13 +81,11 @@ class Guess:
 
 
 class NaiveBayes:
-    """Naive Bayes over feature occurrence (share of a label's examples), uniform priors, rarity-weighted."""
+    """Multinomial naive Bayes over distinct features, uniform priors, features weighted by rarity."""
 
     def __init__(self, examples: dict[str, list[str]]):
-        # per label: in how many of its examples each feature occurs (a label with many examples is
-        # not penalised for having them: probabilities are shares of its examples, not of its words)
+        # per label: in how many of its examples each feature occurs (features are distinct per example)
         docs: dict[str, Counter] = {}
-        sizes: dict[str, int] = {}
         df: Counter = Counter()
         for label, texts in examples.items():
             c = docs.setdefault(label, Counter())
@@ -96,7 +94,6 @@ class NaiveBayes:
                 feats = features(text)
                 c.update(feats)
                 seen.update(feats)
-            sizes[label] = len(texts)
             df.update(seen)
         self.labels = sorted(docs)
         n_labels = len(self.labels)

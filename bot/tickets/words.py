@@ -259,7 +259,3 @@ def danger_scorer():
             training[f"ordinary:{key}"] = texts   # everyday reports, by kind (each about as many as danger)
     return learned.NaiveBayes({k: v for k, v in training.items() if v})
 
-
-def danger_reading(text: str) -> float:
-    """How much ``text`` reads like a report of immediate danger, learned from the example reports (0–1)."""
-    return danger_scorer().guess(text).prob("danger")
