@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.tickets.words import after_word, fold, plain
+from knowledge import yamlio
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "cadre_words.yaml"
 NUMBERED = ("whistle", "report", "wait", "dispatch", "nudge", "query")
@@ -27,7 +26,7 @@ class CadreCommand:
 @functools.lru_cache(maxsize=1)
 def words() -> dict[str, tuple[str, ...]]:
     """Each action's words, folded, longest first."""
-    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    data = yamlio.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
     out = {}
     for action in NUMBERED + BARE:
         raw = data.get(action)

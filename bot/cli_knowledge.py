@@ -30,7 +30,7 @@ def check(directory: str | None, texts_dir: str | None) -> None:
     from knowledge import concepts
 
     try:
-        lexicon = concepts.parse(__import__("yaml").safe_load(concepts.CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
+        lexicon = concepts.parse(__import__("knowledge.yamlio", fromlist=["safe_load"]).safe_load(concepts.CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
     except concepts.ConceptError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

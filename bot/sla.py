@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
-
 from bot import workdays
 from bot.models import Ticket
 from bot.timeutil import utcnow
+from knowledge import yamlio
 
 SLA_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "sla.yaml"
 RESERVED = ("default", "urgency", "whistle")
@@ -167,7 +166,7 @@ def sla_path() -> Path:
 def _load(path: str, mtime: float) -> Sla:
     from bot.tickets import categories
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = yamlio.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     try:
         return parse(data, {c.id for c in categories.categories()})
     except SlaFileError as exc:

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import yamlio
+
 TEXTS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "texts"
 
 
@@ -42,7 +44,7 @@ TEXTS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "texts"
 def _load() -> dict[str, str]:
     texts: dict[str, str] = {}
     for path in sorted(TEXTS_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ValueError(f"{path.name}: expected a mapping of key: text")
         for key, value in data.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from knowledge import yamlio
 from knowledge.normalize import normalize_term
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
@@ -198,7 +199,7 @@ def check(directory: Path | str | None = None) -> tuple[list[str], dict[str, Ite
     for path in files:
         fname = path.name
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yamlio.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             errors.append(f"{fname}: not valid YAML: {exc}")
             continue

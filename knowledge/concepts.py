@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
+from knowledge import yamlio
 from knowledge.normalize import normalize_term
 
 CONCEPTS_FILE = Path(__file__).resolve().parent / "concepts.yaml"
@@ -44,7 +43,7 @@ def parse(data, where: str = "concepts.yaml") -> dict[str, str]:
 @functools.lru_cache(maxsize=1)
 def lexicon() -> dict[str, str]:
     """The validated lexicon (cached)."""
-    return parse(yaml.safe_load(CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
+    return parse(yamlio.safe_load(CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
 
 
 def concepts_in(normalised: str) -> list[str]:

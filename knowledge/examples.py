@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import yamlio
+
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 QUESTION_META = ("OOS", "META_GRID", "META_DEADLINE")
 COMPLAINT_META = ("danger", "not_danger")
@@ -27,7 +29,7 @@ class ExampleError(ValueError):
 
 def _parse(path: Path, allowed: set[str]) -> dict[str, list[str]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ExampleError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -78,7 +80,7 @@ def packaged_question_examples() -> dict[str, list[str]]:
 @functools.lru_cache(maxsize=1)
 def packaged_report_examples() -> dict[str, list[str]]:
     """The example reports by category (danger or not included): what a question is not."""
-    data = yaml.safe_load((EXAMPLES_DIR.parent / "categories.yaml").read_text(encoding="utf-8")) or {}
+    data = yamlio.safe_load((EXAMPLES_DIR.parent / "categories.yaml").read_text(encoding="utf-8")) or {}
     ids = {str(c.get("id")) for c in data.get("categories", []) if isinstance(c, dict)}
     found = complaint_examples(ids)
     return {key: texts for key, texts in found.items() if key != "consultation"}

@@ -5,9 +5,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.tickets.words import plain
+from knowledge import yamlio
 
 CATEGORIES_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "categories.yaml"
 FALLBACK_ID = "other"
@@ -95,7 +94,7 @@ def parse(data: dict) -> tuple[list[Category], list[Emergency]]:
 
 @functools.lru_cache(maxsize=1)
 def _load() -> tuple[list[Category], list[Emergency]]:
-    return parse(yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8")) or {})
+    return parse(yamlio.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8")) or {})
 
 
 def categories() -> list[Category]:

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from knowledge import yamlio
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
 LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
@@ -61,7 +61,7 @@ class Words:
 @functools.lru_cache(maxsize=1)
 def words() -> Words:
     """The validated word lists (cached)."""
-    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    data = yamlio.safe_load(WORDS_FILE.read_text(encoding="utf-8")) or {}
     for key in LIST_KEYS:
         if not isinstance(data.get(key), list) or not all(isinstance(w, (str, int)) for w in data[key]):
             raise ValueError(f"{WORDS_FILE.name}: {key} must be a list of words")

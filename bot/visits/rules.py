@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import yamlio
+
 RULES_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "visits.yaml"
 KIND_IDS = ("party", "representative", "special", "key_person")
 
@@ -102,7 +104,7 @@ def parse(data) -> Rules:
 def load() -> Rules:
     """The rules in use (read once; ``reload`` after an edit)."""
     try:
-        data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise VisitRulesError(f"{RULES_FILE.name}: not valid YAML ({exc})") from None
     return parse(data)
