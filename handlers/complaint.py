@@ -87,10 +87,11 @@ class ComplaintIntake(Handler):
     def __init__(self) -> None:
         # the learned readings of a report (its category, danger) train from knowledge/examples/ when the
         # registry is built: a mistake in the files stops the start, and no resident waits for the training
-        from bot.tickets.words import danger_scorer
+        from bot.tickets.words import danger_model, danger_scorer
 
         categories.learned_scorer()
         danger_scorer()
+        danger_model()
 
     def check(self, msg: Message, ctx) -> bool:
         if msg.msg_type in ("image", "location"):

@@ -198,12 +198,18 @@ def report_shapes(text: str) -> list[str]:
 
 
 def is_dangerous(text: str) -> bool:
-    """Words of immediate danger to life or property, whatever the category (not when hedged:
-    "好怕起火" is a worry, not a fire; nor when the report reads clearly like the example reports that
-    sound alarming but are not an emergency now: an old crack, a past fire, a hole already fenced off)."""
+    """Immediate danger to life or property, whatever the category. The learned reading (a linear model
+    over the example reports of danger against everything else) decides; a word of danger counts when
+    that reading at least allows it — not when hedged ("好怕起火" is a worry, not a fire), nor when the
+    report reads clearly like the examples that sound alarming but are not an emergency now (an old
+    crack, a past fire, a hole already fenced off)."""
     reading = danger_scorer().guess(text)
-    calm = reading.prob("not_danger") >= CALM_P and reading.prob("not_danger") > reading.prob("danger")
-    return not calm and (_danger_words(text) or reading.prob("danger") >= DANGER_P and not _hedged(text))
+    if reading.prob("not_danger") >= CALM_P and reading.prob("not_danger") > reading.prob("danger"):
+        return False
+    p, known = danger_model().reading(text)
+    if known < KNOWN_MIN:   # "救命", "着火了": too short for the model; the words decide
+        return _danger_words(text)
+    return p >= DANGER_P or (p >= WORDS_P and _danger_words(text))
 
 
 def _hedged(text: str) -> bool:
@@ -231,7 +237,10 @@ def _danger_words(text: str) -> bool:
                 and not has_any(p, w.danger_hedges))
 
 
-DANGER_P = 0.8   # the learned reading of danger needed on its own
+DANGER_P = 0.5   # the learned reading of danger needed on its own
+WORDS_P = 0.2    # ... and with a word of danger in the report
+KNOWN_MIN = 6    # features the model has seen, at least, for its reading to count
+QUESTION_SHARE = 3   # every third example question is a negative (enough to know a question's shape)
 CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
 ASPECT = ("紧", "咗", "住", "着", "了")   # Cantonese and Mandarin aspect markers: 抽紧筋 is 抽筋 going on now
 
@@ -245,6 +254,20 @@ def _with_aspect(danger_words: tuple[str, ...]) -> tuple[str, ...]:
         if len(word) >= 2 and word[1] not in ASPECT:
             out.extend(word[0] + a + word[1:] for a in ASPECT)
     return tuple(dict.fromkeys(out))
+
+
+@functools.lru_cache(maxsize=1)
+def danger_model():
+    """Danger now, against everything else: not-danger reports, everyday reports of every kind, and
+    residents' questions (a question about a death certificate is not an emergency)."""
+    from bot.tickets import categories
+    from knowledge import examples, learned
+
+    found = examples.complaint_examples({c.id for c in categories.categories()})
+    negative = [t for key, texts in found.items() if key != "danger" for t in texts]
+    questions = examples.packaged_question_examples()
+    negative += [t for texts in questions.values() for t in texts[::QUESTION_SHARE]]
+    return learned.Logistic(found.get("danger", []), negative)
 
 
 @functools.lru_cache(maxsize=1)
