@@ -32,13 +32,17 @@ MAX_TEXT = 200        # longer messages are cut (chatty messages keep their gist
 PICK_P = 0.5          # picks the keywords' first choice: answered
 NAMED = 100.0         # a keyword score this high is a name or alias found in the message
 PICK_ANY_P = 0.75     # picks another entry of the keywords' menu: answered
-JOIN_P = 0.6          # reads an entry the keywords did not offer: it joins the menu
+JOIN_P = 0.5          # reads an entry the keywords did not offer: it joins the menu
 OVERRULE_P = 0.8      # reads another entry than a confident keyword answer ...
 OVERRULE_KEEP = 0.2   # ... and gives the keywords' entry little: both are offered
 OVERRULE_MAX_SCORE = 110.0  # ... unless the keywords found a long name written out in full
 OVERRULE_NAME_SHARE = 0.4   # ... or the name is most of the message ("申请居住证明": nothing else to read)
+OVERRULE_ANSWER_P = 0.97    # ... and reads it this clearly, giving the keywords' entry almost nothing: answered
+OVERRULE_ANSWER_KEEP = 0.01
 ANSWER_P = 0.8        # keywords found nothing: answered on the examples alone
 MENU_P = 0.2          # ... or offered as a choice
+SINGLE_P = ANSWER_P     # ... or answered, however little of the message they cover, when it is the only entry read
+OOS_OVER_MENU_P = 0.9  # the keywords offer a menu but the examples read "not ours" this clearly: not offered
 MENU_TOP_P = 0.4      # ... when the best reading has at least this
 ANSWER_COVERAGE = 0.5  # ... and only when the entry's examples cover half the message (by feature weight)
 MENU_COVERAGE = 0.3   # below this the examples know too little of the message to offer anything
@@ -206,6 +210,9 @@ class Matcher:
             name_share = max(kw.scores[0] - NAMED, 0.0) / max(len(q), 1)   # how much of the message the name is
             if (entry and top != chosen and p >= OVERRULE_P and guess.prob(chosen) < OVERRULE_KEEP
                     and kw.scores[0] < OVERRULE_MAX_SCORE and name_share < OVERRULE_NAME_SHARE):
+                if p >= OVERRULE_ANSWER_P and guess.prob(chosen) < OVERRULE_ANSWER_KEEP and guess.coverage >= ANSWER_COVERAGE:
+                    # "学校要证明屋企穷，我哋系低保户": the examples know the need and the name is only mentioned
+                    return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, overruled=chosen))
                 items = (self.catalogue[top], kw.item)
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, debug)
             return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
@@ -216,6 +223,9 @@ class Matcher:
                 # the examples settle a close call; two entries named to be compared ("居住证和居住证明
                 # 有什么区别") stay a choice
                 return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, picked=True), topic)
+            if top == "OOS" and p >= OOS_OVER_MENU_P and guess.coverage >= ANSWER_COVERAGE:
+                # "结婚登记要带咩": a word of an entry, a question the examples know is not ours
+                return MatchResult("none", normalized=q, debug=debug, topic="OOS")
             if entry and top not in ids and p >= JOIN_P:
                 ids = [top, *ids][:MAX_CHOICES]
             else:
@@ -233,6 +243,9 @@ class Matcher:
             return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
         offered = [lab for lab, pr in zip(guess.labels, guess.probs, strict=True)
                    if pr >= MENU_P and lab in self.catalogue.items and lab not in self.generic_ids][:MAX_CHOICES]
+        if len(offered) == 1 and p >= SINGLE_P and not any(c in q for c in COMPLAINT_CUES):
+            # one entry read and nothing else near it: a menu of one costs the resident a turn
+            return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
         if offered and p >= MENU_TOP_P and not any(c in q for c in COMPLAINT_CUES):
             items = tuple(self.catalogue[i] for i in offered)
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in offered), q,

@@ -61,3 +61,45 @@ def test_out_of_scope_examples_keep_a_certificate_from_being_guessed():
     m = Matcher(catalogue, {"OOS": ["听日天气点样", "明天会不会落雨", "天气预报", "今日几度"] * 3})
     result = m.match("听日会唔会落雨")
     assert result.outcome == "none" and result.topic == "OOS"
+
+
+def test_logistic_weighs_many_small_signs_and_knows_a_short_message_is_too_short():
+    model = learned.Logistic(
+        ["屋企冒紧烟 阿婆困喺入面", "有人跌咗落河 冲紧落去", "电线断咗跌喺水度 啲火花一路喷", "楼梯着火 啲人落唔到嚟"],
+        ["上个月屋企冒过烟 已经整好", "河边想装多啲栏杆", "电线有啲旧 想搵人睇下", "楼梯灯坏咗好耐", "垃圾成日冇人收"],
+    )
+    p_danger, known = model.reading("阿婆困喺屋企入面 冒紧烟")
+    p_calm, _ = model.reading("屋企冒过烟 已经整好")
+    assert p_danger > 0.5 > p_calm and known >= 6
+    assert model.reading("你好")[1] == 0
+    again = learned.Logistic(["屋企冒紧烟 阿婆困喺入面"] * 2, ["垃圾成日冇人收"] * 2)
+    same = learned.Logistic(["屋企冒紧烟 阿婆困喺入面"] * 2, ["垃圾成日冇人收"] * 2)
+    assert again.w == same.w and again.b == same.b   # the same examples give the same model
+
+
+@pytest.mark.parametrize("text, danger", [
+    ("阿婆喺厨房瞓低咗 叫极都唔应 口唇都紫晒", True),           # no word of any list: collapsed, not answering
+    ("隔离单位门缝一直有黑烟飘出嚟 拍门冇人应", True),
+    ("条河水涨到入屋 啲家私浮晒起身 阿爷仲喺二楼落唔到嚟", True),
+    ("阿婆上个月喺厨房跌低过 而家冇事喇 想问有冇上门探访", False),   # over, and asking for a visit
+    ("啲烟味系楼下烧腊铺日日都有 好难顶", False),
+    ("如果条河水涨到入屋点算", False),                           # a worry
+])
+def test_danger_described_in_everyday_words(text, danger):
+    from bot.tickets.words import is_dangerous
+
+    assert is_dangerous(text) is danger
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("个仔读高中，学校要我哋证明屋企穷，佢阿妈攞紧低保", "R3"),   # 低保 mentioned; the school's form is asked for
+    ("医保收据唔见咗 报销要证明交过钱", "C21"),
+])
+def test_a_clear_need_outweighs_a_document_only_mentioned(text, meant):
+    result = Matcher(load_catalogue(), examples.packaged_question_examples()).match(text)
+    assert result.outcome == "confident" and result.item.id == meant
+
+
+def test_a_question_the_examples_know_is_not_ours_gets_no_certificate_menu():
+    result = Matcher(load_catalogue(), examples.packaged_question_examples()).match("结婚登记要带咩证件")
+    assert result.outcome == "none" and result.topic == "OOS"
