@@ -19,6 +19,7 @@ from bot.models import Patch
 from bot.tickets import categories, routing, service
 from bot.tickets.words import (
     has_any,
+    has_danger_words,
     is_dangerous,
     is_here,
     is_skip,
@@ -131,7 +132,9 @@ class ComplaintIntake(Handler):
             self._advance(msg, ctx, draft)
             return
         text = msg.text.strip()
-        if not draft.get("danger") and is_dangerous(text):
+        # a place given when asked is read for words of danger only ("快啲嚟 着火喇"): the model reads
+        # reports, and a street name on its own is no evidence either way
+        if not draft.get("danger") and (has_danger_words(text) if step == "complaint_where" else is_dangerous(text)):
             draft["danger"] = True
         if step == "complaint_what":
             self._set_description(ctx, draft, described(text) or text, force=True)

@@ -140,8 +140,10 @@ class Logistic:
     now) or not. Naive Bayes ranks many labels well but is timid on a yes/no question whose evidence is
     spread over many small features (冒烟, 唔郁, 浸到); a linear model weighs them together.
 
-    Trained by AdaGrad in a fixed order (the same examples give the same model), the two classes
-    weighted equally whatever their sizes, with a little L2 shrinkage so one rare feature cannot decide.
+    Trained by AdaGrad in a fixed order (the same examples give the same model), with a little L2
+    shrinkage so one rare feature cannot decide. The classes keep their sizes: the intercept learns
+    that most messages are not of the kind, so a message with nothing to say ("楼冈市场门口", a place
+    given when asked) reads low rather than even.
     """
 
     EPOCHS = 4
@@ -150,7 +152,6 @@ class Logistic:
 
     def __init__(self, positive: list[str], negative: list[str]):
         data = [(features(t), 1.0) for t in positive] + [(features(t), 0.0) for t in negative]
-        weight = {1.0: len(data) / (2 * max(len(positive), 1)), 0.0: len(data) / (2 * max(len(negative), 1))}
         w: dict[str, float] = {}
         g2: dict[str, float] = {}
         b, gb = 0.0, 1e-8
@@ -159,7 +160,7 @@ class Logistic:
         for _ in range(self.EPOCHS):
             for i in order:
                 feats, y = data[i]
-                g = (_sigmoid(b + sum(w.get(f, 0.0) for f in feats)) - y) * weight[y]
+                g = _sigmoid(b + sum(w.get(f, 0.0) for f in feats)) - y
                 gb += g * g
                 b -= self.RATE * g / math.sqrt(gb)
                 for f in feats:

@@ -62,6 +62,9 @@ QUESTION_CUES = tuple(normalize_term(w) for w in (
     "哪里办", "去哪办", "在哪办", "怎么开", "能不能开", "能开吗", "可以开吗", "开个", "盖章", "盖个章",
     "怎么申请", "如何申请", "怎么办理", "如何办理", "办理流程", "手续", "要多久", "几天能", "证件",
 ))
+# Words that make a message a question (normalised: 幾耐 is 多久, 邊個 is 哪个).
+ASK_CUES = ("吗", "几", "多久", "多长", "多少", "哪", "什么", "怎么", "谁", "未", "呢", "何", "是不是", "有没有",
+            "能不能", "会不会", "可不可以", "怎样", "咩", "乜", "点", "边", "啥", "么", "要等")
 # Words that ask how two things differ: both named entries are wanted.
 COMPARE_CUES = tuple(normalize_term(w) for w in ("区别", "分别", "不同", "不一样", "一样吗", "差别", "定系", "还是"))
 # Words that show a cadre asking whether something is the committee's duty.
@@ -205,6 +208,8 @@ class Matcher:
             return MatchResult("none", normalized=q, debug=debug, topic=REPORT)
         entry = top in self.catalogue.items and top not in self.generic_ids
         topic = top if (top in examples.QUESTION_META and p >= TOPIC_P) else None
+        if topic == "META_DEADLINE" and not any(c in q for c in ASK_CUES):
+            topic = None   # "楼下路灯坏了三天了" is a report that says how long, not a question of how long
         if kw.outcome == "confident":
             chosen = kw.item.id
             name_share = max(kw.scores[0] - NAMED, 0.0) / max(len(q), 1)   # how much of the message the name is

@@ -212,8 +212,9 @@ def is_dangerous(text: str) -> bool:
     return p >= DANGER_P or (p >= WORDS_P and _danger_words(text))
 
 
-def _hedged(text: str) -> bool:
-    return has_any(plain(text), words().danger_hedges)
+def has_danger_words(text: str) -> bool:
+    """A word of immediate danger, not hedged (for a short answer such as the place, asked for)."""
+    return _danger_words(text)
 
 
 def _danger_words(text: str) -> bool:
@@ -237,8 +238,8 @@ def _danger_words(text: str) -> bool:
                 and not has_any(p, w.danger_hedges))
 
 
-DANGER_P = 0.5   # the learned reading of danger needed on its own
-WORDS_P = 0.2    # ... and with a word of danger in the report
+DANGER_P = 0.25  # the learned reading of danger needed on its own (most reports are not danger: it reads low)
+WORDS_P = 0.1    # ... and with a word of danger in the report
 KNOWN_MIN = 6    # features the model has seen, at least, for its reading to count
 QUESTION_SHARE = 3   # every third example question is a negative (enough to know a question's shape)
 CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
