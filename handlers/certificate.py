@@ -82,7 +82,12 @@ class CertificateQuestion(Handler):
 
             if is_dangerous(msg.text):
                 return False
-            return result.outcome == "confident" or not looks_like_complaint(msg.text)
+            clear = result.outcome == "confident" and not result.debug.get("single")
+            return clear or not looks_like_complaint(msg.text)
+        if result.debug.get("report_like"):
+            from handlers.complaint import looks_like_complaint
+
+            return not looks_like_complaint(msg.text)
         return result.outcome != "none" or looks_like_question(msg.text)
 
     def handle(self, msg: Message, ctx) -> None:

@@ -49,6 +49,7 @@ MENU_COVERAGE = 0.3   # below this the examples know too little of the message t
 KNOWN_MIN = 4         # features the scorer has seen, at least (a message of unknown words is not guessed)
 REPORT = "REPORT"     # the learned scorer's label for a report of a problem (knowledge/examples/complaints.yaml)
 REPORT_P = 0.6        # reads as a report: left to the complaint intake
+REPORT_MENU_P = 0.4   # ... or, when the keywords only offer a menu, left to it if it has a report's shape
 TOPIC_P = 0.5         # reads "who is my grid worker" / "how long" / out of scope
 
 STRONG, CONJ, WEAK = 3, 2, 1
@@ -236,6 +237,8 @@ class Matcher:
             else:
                 ids = sorted(ids, key=lambda i: -guess.prob(i))
             items = tuple(self.catalogue[i] for i in ids)
+            if top and top.startswith(REPORT) and report >= REPORT_MENU_P:
+                debug = dict(debug, report_like=True)   # "老板走佬咗，成班人冇人工": a menu, or a report
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in ids), q, debug, topic)
         # the keywords found nothing
         if top in self.generic_ids and p >= ANSWER_P:   # "which certificates do you still issue?", asked
@@ -250,7 +253,7 @@ class Matcher:
                    if pr >= MENU_P and lab in self.catalogue.items and lab not in self.generic_ids][:MAX_CHOICES]
         if len(offered) == 1 and p >= SINGLE_P and not any(c in q for c in COMPLAINT_CUES):
             # one entry read and nothing else near it: a menu of one costs the resident a turn
-            return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True))
+            return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True, single=True))
         if offered and p >= MENU_TOP_P and not any(c in q for c in COMPLAINT_CUES):
             items = tuple(self.catalogue[i] for i in offered)
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in offered), q,
