@@ -134,7 +134,7 @@ def classify(text: str) -> Category | None:
 # best one; the learned posterior is added with this weight.
 LEARNED_WEIGHT = 1.0
 KEYWORD_DAMPING = 1.0
-LEARNED_ALONE = 0.3   # no keyword at all: the reading of the whole report decides unless it is very unsure
+LEARNED_ALONE = 0.8   # no keyword at all: the reading of the whole report decides only when it is clear (其他 is common)
 
 
 @functools.lru_cache(maxsize=1)
