@@ -238,10 +238,9 @@ def _danger_words(text: str) -> bool:
                 and not has_any(p, w.danger_hedges))
 
 
-DANGER_P = 0.25  # the learned reading of danger needed on its own (most reports are not danger: it reads low)
-WORDS_P = 0.1    # ... and with a word of danger in the report
+DANGER_P = 0.2   # the learned reading of danger needed on its own (most reports are not danger: it reads low)
+WORDS_P = 0.08   # ... and with a word of danger in the report
 KNOWN_MIN = 6    # features the model has seen, at least, for its reading to count
-QUESTION_SHARE = 3   # every third example question is a negative (enough to know a question's shape)
 CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
 ASPECT = ("紧", "咗", "住", "着", "了")   # Cantonese and Mandarin aspect markers: 抽紧筋 is 抽筋 going on now
 
@@ -267,7 +266,7 @@ def danger_model():
     found = examples.complaint_examples({c.id for c in categories.categories()})
     negative = [t for key, texts in found.items() if key != "danger" for t in texts]
     questions = examples.packaged_question_examples()
-    negative += [t for texts in questions.values() for t in texts[::QUESTION_SHARE]]
+    negative += [t for texts in questions.values() for t in texts]
     return learned.Logistic(found.get("danger", []), negative)
 
 
