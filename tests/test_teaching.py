@@ -6,7 +6,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.models import CatalogueMiss, TaughtPhrase
 
-QUESTION = "阿妹要张纸去报名细路班嗰阵用"  # a need in words neither the keywords nor the examples know
+QUESTION = "阿妹要张纸交去报名舞蹈班"  # a need in words neither the keywords nor the examples know
 
 
 def _miss_id(config, text=QUESTION):
@@ -22,7 +22,7 @@ def test_a_cadre_teaches_and_residents_of_the_village_are_answered(chat, config)
     [done] = chat("fang.lougang", f"教 #{number} 居住证明")
     assert "学会了" in done and "居（租）住情况证明" in done and "楼冈社区居委会" in done
     assert chat("chenayi", QUESTION)[0].startswith("【居（租）住情况证明】")
-    assert chat("chenayi", "阿妹要张纸去报名细路班嗰时用")[0].startswith("【居（租）住情况证明】")  # similar
+    assert chat("chenayi", "阿妹要张纸交去报名跳舞班")[0].startswith("【居（租）住情况证明】")  # similar
     assert not chat("lisuk", QUESTION)[0].startswith("【")      # another community was not taught
     with session_scope(config.DATABASE_URL) as s:
         row = s.scalar(select(TaughtPhrase))
