@@ -18,7 +18,7 @@ from bot.db import session_scope
 from bot.models import CatalogueMiss, TaughtPhrase
 from tests.workbench_helpers import sign_in
 
-QUESTION = "阿妹要张纸去报名细路班嗰阵用"  # a need in words neither the keywords nor the examples know
+QUESTION = "阿妹要张纸交去报名舞蹈班"  # a need in words neither the keywords nor the examples know
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from knowledge import yamlio
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
 LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
-             "meta_deadline_about", "danger", "danger_hedges", "danger_things", "danger_harm", "danger_now")
+             "meta_deadline_about", "danger", "danger_hedges", "danger_past", "danger_things", "danger_harm", "danger_now")
 COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
 _DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
 
@@ -53,6 +53,7 @@ class Words:
     meta_deadline_about: tuple[str, ...]
     danger: tuple[str, ...]
     danger_hedges: tuple[str, ...]
+    danger_past: tuple[str, ...]
     danger_things: tuple[str, ...]
     danger_harm: tuple[str, ...]
     danger_now: tuple[str, ...]
@@ -87,7 +88,8 @@ def words() -> Words:
         commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
         shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
         meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
-        danger=folded("danger"), danger_hedges=folded("danger_hedges"), danger_things=folded("danger_things"),
+        danger=folded("danger"), danger_hedges=folded("danger_hedges"), danger_past=folded("danger_past"),
+        danger_things=folded("danger_things"),
         danger_harm=folded("danger_harm"), danger_now=tuple(str(w) for w in data["danger_now"]),
     )
 
@@ -209,7 +211,11 @@ def is_dangerous(text: str) -> bool:
     p, known = danger_model().reading(text)
     if known < KNOWN_MIN:   # "救命", "着火了": too short for the model; the words decide
         return _danger_words(text)
-    return p >= DANGER_P or (p >= WORDS_P and _danger_words(text))
+    said = _danger_words(text)
+    if not said and has_any(plain(text), (*words().danger_hedges, *words().danger_past)):
+        # "好怕起火", "裂缝有好多年": a worry or an old trouble, with no word of danger now
+        return p >= HEDGED_P
+    return p >= DANGER_P or (p >= WORDS_P and said)
 
 
 def has_danger_words(text: str) -> bool:
@@ -240,6 +246,7 @@ def _danger_words(text: str) -> bool:
 
 DANGER_P = 0.2   # the learned reading of danger needed on its own (most reports are not danger: it reads low)
 WORDS_P = 0.08   # ... and with a word of danger in the report
+HEDGED_P = 0.5   # ... when the report only worries (怕, 万一) or tells of an old trouble (好多年), without one
 KNOWN_MIN = 6    # features the model has seen, at least, for its reading to count
 CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
 ASPECT = ("紧", "咗", "住", "着", "了")   # Cantonese and Mandarin aspect markers: 抽紧筋 is 抽筋 going on now
