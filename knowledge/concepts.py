@@ -46,9 +46,20 @@ def lexicon() -> dict[str, str]:
     return parse(yamlio.safe_load(CONCEPTS_FILE.read_text(encoding="utf-8")) or {})
 
 
+@functools.lru_cache(maxsize=1)
+def _by_first_character() -> dict[str, tuple[tuple[int, str, str], ...]]:
+    """The lexicon's words grouped by their first character, each with its place in the lexicon."""
+    groups: dict[str, list[tuple[int, str, str]]] = {}
+    for order, (variant, concept) in enumerate(lexicon().items()):
+        groups.setdefault(variant[0], []).append((order, variant, concept))
+    return {c: tuple(g) for c, g in groups.items()}
+
+
 def concepts_in(normalised: str) -> list[str]:
-    """The concepts a normalised message names through residents' words, in first-seen order."""
-    found = [concept for variant, concept in lexicon().items() if variant in normalised]
+    """The concepts a normalised message names through residents' words, in the lexicon's order."""
+    groups = _by_first_character()
+    candidates = [entry for c in set(normalised) for entry in groups.get(c, ())]
+    found = [concept for _, variant, concept in sorted(candidates) if variant in normalised]
     return list(dict.fromkeys(c for c in found if c not in normalised))
 
 
