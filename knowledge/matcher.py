@@ -232,6 +232,11 @@ class Matcher:
             if top == "OOS" and p >= OOS_OVER_MENU_P and guess.coverage >= ANSWER_COVERAGE:
                 # "结婚登记要带咩": a word of an entry, a question the examples know is not ours
                 return MatchResult("none", normalized=q, debug=debug, topic="OOS")
+            if (entry and top not in ids and p >= OVERRULE_ANSWER_P and guess.coverage >= ANSWER_COVERAGE
+                    and max(guess.prob(i) for i in ids) < OVERRULE_ANSWER_KEEP):
+                # "暑假在居委做志愿者，学校要证明": the words offer two entries, the examples read a third
+                # beyond doubt and give the two almost nothing — as for a confident keyword answer above
+                return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, overruled=ids[0]), topic)
             if entry and top not in ids and p >= JOIN_P:
                 ids = [top, *ids][:MAX_CHOICES]
             else:

@@ -94,6 +94,8 @@ def test_danger_described_in_everyday_words(text, danger):
 @pytest.mark.parametrize("text, meant", [
     ("个仔读高中，学校要我哋证明屋企穷，佢阿妈攞紧低保", "R3"),   # 低保 mentioned; the school's form is asked for
     ("医保收据唔见咗 报销要证明交过钱", "C21"),
+    # the words offer two entries (居住, 困难), the examples read the volunteer certificate beyond doubt
+    ("周末喺社区帮手派传单，学校要盖章证明", "R6"),
 ])
 def test_a_clear_need_outweighs_a_document_only_mentioned(text, meant):
     result = Matcher(load_catalogue(), examples.packaged_question_examples()).match(text)
