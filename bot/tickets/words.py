@@ -246,7 +246,7 @@ def _danger_words(text: str) -> bool:
 
 DANGER_P = 0.2   # the learned reading of danger needed on its own (most reports are not danger: it reads low)
 WORDS_P = 0.08   # ... and with a word of danger in the report
-HEDGED_P = 0.5   # ... when the report only worries (怕, 万一) or tells of an old trouble (好多年), without one
+HEDGED_P = 0.7   # ... when the report only worries (怕, 万一) or tells of an old trouble (好多年), without one
 KNOWN_MIN = 6    # features the model has seen, at least, for its reading to count
 CALM_P = 0.7     # the learned reading of "alarming words, no emergency now" that outweighs the words
 ASPECT = ("紧", "咗", "住", "着", "了")   # Cantonese and Mandarin aspect markers: 抽紧筋 is 抽筋 going on now
