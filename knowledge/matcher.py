@@ -114,6 +114,13 @@ class _Term:
         return sum(len(p) for p in self.parts)
 
 
+def _beyond_doubt(guess, named) -> bool:
+    """The examples read their best entry beyond doubt, over half the message, and give the entries the
+    keywords found (``named``) almost nothing: the need outweighs the names."""
+    return (guess.p >= OVERRULE_ANSWER_P and guess.coverage >= ANSWER_COVERAGE
+            and max(guess.prob(i) for i in named) < OVERRULE_ANSWER_KEEP)
+
+
 class Matcher:
     """An index over one catalogue; ``match`` is safe to call from many threads."""
 
@@ -216,7 +223,7 @@ class Matcher:
             name_share = max(kw.scores[0] - NAMED, 0.0) / max(len(q), 1)   # how much of the message the name is
             if (entry and top != chosen and p >= OVERRULE_P and guess.prob(chosen) < OVERRULE_KEEP
                     and kw.scores[0] < OVERRULE_MAX_SCORE and name_share < OVERRULE_NAME_SHARE):
-                if p >= OVERRULE_ANSWER_P and guess.prob(chosen) < OVERRULE_ANSWER_KEEP and guess.coverage >= ANSWER_COVERAGE:
+                if _beyond_doubt(guess, (chosen,)):
                     # "学校要证明屋企穷，我哋系低保户": the examples know the need and the name is only mentioned
                     return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, overruled=chosen))
                 items = (self.catalogue[top], kw.item)
@@ -232,8 +239,7 @@ class Matcher:
             if top == "OOS" and p >= OOS_OVER_MENU_P and guess.coverage >= ANSWER_COVERAGE:
                 # "结婚登记要带咩": a word of an entry, a question the examples know is not ours
                 return MatchResult("none", normalized=q, debug=debug, topic="OOS")
-            if (entry and top not in ids and p >= OVERRULE_ANSWER_P and guess.coverage >= ANSWER_COVERAGE
-                    and max(guess.prob(i) for i in ids) < OVERRULE_ANSWER_KEEP):
+            if entry and top not in ids and _beyond_doubt(guess, ids):
                 # "暑假在居委做志愿者，学校要证明": the words offer two entries, the examples read a third
                 # beyond doubt and give the two almost nothing — as for a confident keyword answer above
                 return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, overruled=ids[0]), topic)
