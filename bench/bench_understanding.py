@@ -5,7 +5,7 @@ Every phrasing in ``bench/data/blind/`` was written by someone who read only the
 as an encrypted WeCom callback to ``/wecom/callback``, handled by a real rq worker, and answered
 through the WeCom stand-in; the resident then answers what the bot asks, as a resident would.
 
-    .venv/bin/python -m bench.bench_understanding            # dev, holdout, fresh and final, both kinds
+    .venv/bin/python -m bench.bench_understanding            # every split, both kinds
     .venv/bin/python -m bench.bench_understanding --split dev --show-misses
 
 Questions: right on the first reply; within two replies (the right entry among a menu, picked);
@@ -31,7 +31,8 @@ BLIND = ROOT / "bench" / "data" / "blind"
 SPLITS = {"dev": {"questions": ["a", "c", "g"], "complaints": ["a", "b", "g"]},
           "holdout": {"questions": ["b", "d"], "complaints": ["c", "d"]},
           "fresh": {"questions": ["e", "f"], "complaints": ["e", "f"]},
-          "final": {"questions": ["h"], "complaints": ["h"]}}
+          "final": {"questions": ["h"], "complaints": ["h"]},
+          "unseen": {"questions": ["i"], "complaints": ["i"]}}
 CATEGORY_IDS = {"环境卫生": "environment", "噪音扰民": "noise", "违章搭建": "illegal_building", "道路破损": "road",
                 "路灯": "streetlight", "水电气": "utilities", "邻里纠纷": "neighbour", "占道经营": "street_vending",
                 "河道水利": "river", "交通停车": "traffic", "劳动保障": "labour", "市场食品": "market",
@@ -271,14 +272,14 @@ def report_complaints(results: list[dict], show: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=["dev", "holdout", "fresh", "final", "both", "all"], default="all",
-                        help="both: dev and holdout; all: dev, holdout, fresh and final")
+    parser.add_argument("--split", choices=[*SPLITS, "both", "all"], default="all",
+                        help="both: dev and holdout; all: every split")
     parser.add_argument("--kind", choices=["questions", "complaints", "both"], default="both")
     parser.add_argument("--database-url", default=os.environ.get("QINGCHE_BENCH_DATABASE_URL"))
     parser.add_argument("--show-misses", action="store_true", help="list the failures (dev split only)")
     args = parser.parse_args(argv)
     verify_manifest()
-    splits = {"both": ["dev", "holdout"], "all": ["dev", "holdout", "fresh", "final"]}.get(args.split, [args.split])
+    splits = {"both": ["dev", "holdout"], "all": list(SPLITS)}.get(args.split, [args.split])
     kinds = ["questions", "complaints"] if args.kind == "both" else [args.kind]
     bot = Bot(args.database_url)
     names = _names()
