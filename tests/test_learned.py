@@ -105,3 +105,21 @@ def test_a_clear_need_outweighs_a_document_only_mentioned(text, meant):
 def test_a_question_the_examples_know_is_not_ours_gets_no_certificate_menu():
     result = Matcher(load_catalogue(), examples.packaged_question_examples()).match("结婚登记要带咩证件")
     assert result.outcome == "none" and result.topic == "OOS"
+
+
+def test_a_danger_listed_under_its_category_too_is_learned_as_danger_and_as_that_category():
+    # the same report under `danger` and under a category: the danger model must not also learn it as
+    # an everyday report (it would read it as calm), and the category scorer learns where it belongs
+    from bot.tickets.categories import FALLBACK_ID, categories, categorize
+    from bot.tickets.words import danger_model, is_dangerous
+
+    found = examples.complaint_examples({c.id for c in categories()})
+    danger = set(found["danger"])
+    both = [(key, t) for key, texts in found.items() if key not in ("danger", "not_danger")
+            for t in texts if t in danger]
+    assert len(both) >= 10
+    for key, text in both:
+        assert danger_model().reading(text)[0] >= 0.5, text
+        assert is_dangerous(text), text
+        got = categorize(text)
+        assert (got.id if got else FALLBACK_ID) == key, text

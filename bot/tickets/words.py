@@ -271,7 +271,9 @@ def danger_model():
     from knowledge import examples, learned
 
     found = examples.complaint_examples({c.id for c in categories.categories()})
-    negative = [t for key, texts in found.items() if key != "danger" for t in texts]
+    danger = set(found.get("danger", []))
+    # a report of danger listed under its category as well (so that its category is learned) is danger
+    negative = [t for key, texts in found.items() if key != "danger" for t in texts if t not in danger]
     questions = examples.packaged_question_examples()
     negative += [t for texts in questions.values() for t in texts]
     return learned.Logistic(found.get("danger", []), negative)
@@ -284,8 +286,10 @@ def danger_scorer():
 
     found = examples.complaint_examples({c.id for c in categories.categories()})
     training = {"danger": found.get("danger", []), "not_danger": found.get("not_danger", [])}
+    danger = set(training["danger"])
     for key, texts in found.items():
         if key not in ("danger", "not_danger", "consultation"):
-            training[f"ordinary:{key}"] = texts   # everyday reports, by kind (each about as many as danger)
+            # everyday reports, by kind (each about as many as danger); a danger listed here too is danger
+            training[f"ordinary:{key}"] = [t for t in texts if t not in danger]
     return learned.NaiveBayes({k: v for k, v in training.items() if v})
 
