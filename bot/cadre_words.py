@@ -32,7 +32,7 @@ def words() -> dict[str, tuple[str, ...]]:
         raw = data.get(action)
         if not isinstance(raw, list) or not raw:
             raise ValueError(f"{WORDS_FILE.name}: {action} must be a list of words")
-        out[action] = tuple(sorted({plain(str(w)) for w in raw}, key=len, reverse=True))
+        out[action] = tuple(sorted({plain(str(w)) for w in raw}, key=lambda w: (-len(w), w)))
     return out
 
 

@@ -89,6 +89,11 @@ class Guess:
 class NaiveBayes:
     """Multinomial naive Bayes over distinct features, uniform priors, features weighted by rarity."""
 
+    @staticmethod
+    def training_settings() -> tuple:
+        """The module's constants that training reads (``knowledge/modelcache.py`` keys a model by them)."""
+        return (COMMON,)
+
     def __init__(self, examples: dict[str, list[str]]):
         # per label: in how many of its examples each feature occurs (features are distinct per example)
         docs: dict[str, Counter] = {}
@@ -163,6 +168,10 @@ class Logistic:
     EPOCHS = 4
     RATE = 0.1
     L2 = 0.01
+
+    @classmethod
+    def training_settings(cls) -> tuple:
+        return (cls.EPOCHS, cls.RATE, cls.L2)
 
     def __init__(self, positive: list[str], negative: list[str]):
         data = [(features(t), 1.0) for t in positive] + [(features(t), 0.0) for t in negative]

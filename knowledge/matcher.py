@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from knowledge import concepts, examples, learned, phonetic
+from knowledge import concepts, examples, learned, modelcache, phonetic
 from knowledge.catalogue import Catalogue, Item, load_catalogue
 from knowledge.normalize import normalize, normalize_term
 
@@ -135,7 +135,7 @@ class Matcher:
         for kind, texts in (reports or {}).items():
             # reports of problems, one label per kind (as many examples as an entry has): none of the entries
             training[f"{REPORT}:{kind}"] = list(texts)
-        self.learned = learned.NaiveBayes(training)
+        self.learned = modelcache.trained(learned.NaiveBayes, training)
         terms: dict[tuple[tuple[str, ...], str], _Term] = {}
         for item in catalogue:
             for raw in (item.name, *item.aliases):

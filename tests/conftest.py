@@ -4,6 +4,7 @@ real HTTP server on 127.0.0.1, and encrypted callbacks built as WeCom builds the
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,6 +25,10 @@ from bot.standin.api import StandInState
 
 # Each test process takes its own Redis database (1-15), so that concurrent runs never flush
 # each other's queues.
+# Trained scorers are kept between test processes and runs (knowledge/modelcache.py): the workers and
+# drills each start the app, and training every scorer takes seconds each time.
+os.environ.setdefault("QINGCHE_MODEL_CACHE",
+                      os.path.join(tempfile.gettempdir(), f"qingche-test-models-{os.getuid()}"))
 REDIS_URL = os.environ.get("QINGCHE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 PG_URL = os.environ.get("QINGCHE_TEST_DATABASE_URL", "")
 CORP_ID = "wwqingchetest0001"
@@ -258,4 +263,5 @@ def config_env(config: Config) -> dict:
         if value:
             env[name] = str(value)
     env["LOG_LEVEL"] = "WARNING"
+    env["QINGCHE_MODEL_CACHE"] = os.environ["QINGCHE_MODEL_CACHE"]
     return env

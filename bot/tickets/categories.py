@@ -43,7 +43,7 @@ class CategoryFileError(ValueError):
 def _keywords(raw, where: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(k, str) and k.strip() for k in raw):
         raise CategoryFileError(f"{where}: keywords must be a list of words")
-    return tuple(sorted({plain(k) for k in raw}, key=len, reverse=True))
+    return tuple(sorted({plain(k) for k in raw}, key=lambda k: (-len(k), k)))   # longest first; a fixed order
 
 
 def parse(data: dict) -> tuple[list[Category], list[Emergency]]:
@@ -139,13 +139,13 @@ LEARNED_ALONE = 0.8   # no keyword at all: the reading of the whole report decid
 
 @functools.lru_cache(maxsize=1)
 def learned_scorer():
-    from knowledge import examples, learned
+    from knowledge import examples, learned, modelcache
 
     ids = {c.id for c in categories()}
     found = examples.complaint_examples(ids)
     # 其他 is learned too (a fall, a missing neighbour, graffiti on a 碉楼), so that it can win; 咨询 is not a report
     training = {c.id: [*c.keywords, *found.get(c.id, ())] for c in categories() if c.id != "consultation"}
-    return learned.NaiveBayes(training)
+    return modelcache.trained(learned.NaiveBayes, training)
 
 
 def categorize(text: str) -> Category | None:

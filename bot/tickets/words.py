@@ -75,7 +75,7 @@ def words() -> Words:
 
     def folded(key, values=None):
         values = data[key] if values is None else values
-        return tuple(sorted({plain(str(w)) for w in values if plain(str(w))}, key=len, reverse=True))
+        return tuple(sorted({plain(str(w)) for w in values if plain(str(w))}, key=lambda w: (-len(w), w)))
 
     shapes = data.get("shapes")
     if not isinstance(shapes, dict) or not all(isinstance(v, list) for v in shapes.values()):
@@ -85,7 +85,7 @@ def words() -> Words:
         triggers=folded("triggers"), cues=folded("cues"), skip=frozenset(folded("skip")),
         yes=frozenset(folded("confirm")), here=folded("here"), questions=folded("questions"),
         ratings={plain(k): v for k, v in ratings.items()},
-        commands={k: tuple(sorted({plain(w) for w in v}, key=len, reverse=True)) for k, v in commands.items()},
+        commands={k: tuple(sorted({plain(w) for w in v}, key=lambda w: (-len(w), w))) for k, v in commands.items()},
         shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
         meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
         danger=folded("danger"), danger_hedges=folded("danger_hedges"), danger_past=folded("danger_past"),
@@ -268,7 +268,7 @@ def danger_model():
     """Danger now, against everything else: not-danger reports, everyday reports of every kind, and
     residents' questions (a question about a death certificate is not an emergency)."""
     from bot.tickets import categories
-    from knowledge import examples, learned
+    from knowledge import examples, learned, modelcache
 
     found = examples.complaint_examples({c.id for c in categories.categories()})
     danger = set(found.get("danger", []))
@@ -276,13 +276,13 @@ def danger_model():
     negative = [t for key, texts in found.items() if key != "danger" for t in texts if t not in danger]
     questions = examples.packaged_question_examples()
     negative += [t for texts in questions.values() for t in texts]
-    return learned.Logistic(found.get("danger", []), negative)
+    return modelcache.trained(learned.Logistic, found.get("danger", []), negative)
 
 
 @functools.lru_cache(maxsize=1)
 def danger_scorer():
     from bot.tickets import categories
-    from knowledge import examples, learned
+    from knowledge import examples, learned, modelcache
 
     found = examples.complaint_examples({c.id for c in categories.categories()})
     training = {"danger": found.get("danger", []), "not_danger": found.get("not_danger", [])}
@@ -291,5 +291,5 @@ def danger_scorer():
         if key not in ("danger", "not_danger", "consultation"):
             # everyday reports, by kind (each about as many as danger); a danger listed here too is danger
             training[f"ordinary:{key}"] = [t for t in texts if t not in danger]
-    return learned.NaiveBayes({k: v for k, v in training.items() if v})
+    return modelcache.trained(learned.NaiveBayes, {k: v for k, v in training.items() if v})
 
