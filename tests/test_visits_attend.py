@@ -147,7 +147,8 @@ def test_a_building_head_reports_for_a_neighbour_and_hears_the_updates(chat, wec
     assert "替2栋302陈伯代报" in replies[0] and "在哪里" in replies[1]
     assert "#1" in replies[-1] and "梁晓敏" in replies[-1]
     ticket = _ticket(config)
-    assert (ticket.reporter_userid, ticket.on_behalf_of, ticket.service_code) == ("ou.lz", "2栋302陈伯", "streetlight")
+    # a stairwell light is the building's, not a street light: 物业
+    assert (ticket.reporter_userid, ticket.on_behalf_of, ticket.service_code) == ("ou.lz", "2栋302陈伯", "property")
     push = wecom_api.texts_to("liang.wg")[0]
     assert push.splitlines()[1] == "楼长区伯代报：2栋302陈伯"
     assert "【三必到】" not in push
