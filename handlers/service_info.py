@@ -21,6 +21,15 @@ def _asks_grid(text: str) -> bool:
     return has_any(plain(text), words().meta_grid)
 
 
+def _who_fixes_a_thing(text: str) -> bool:
+    """"村口盏路灯边个负责，坏咗成个礼拜": who is in charge of a broken thing, not of the patch. The
+    resident wants it fixed, so it is a report (the complaint intake takes it); asking for the grid worker
+    by name (网格员) stays a question about the service."""
+    from bot.tickets import categories
+
+    return "网格" not in plain(text) and not _asks_deadline(text) and categories.classify(text) is not None
+
+
 def _asks_deadline(text: str) -> bool:
     p = plain(text)
     w = words()
@@ -39,6 +48,8 @@ class ServiceQuestions(Handler):
 
         result = cached_match(msg.text)
         if not (_asks_grid(msg.text) or _asks_deadline(msg.text) or result.topic in TOPICS):
+            return False
+        if _who_fixes_a_thing(msg.text) and result.topic != "META_GRID":
             return False
         # "开居住证明要网格员上门吗" is about the certificate, not about who the grid worker is
         return result.outcome != "confident"

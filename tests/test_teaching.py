@@ -63,3 +63,13 @@ def test_residents_ask_about_the_service_itself(chat):
     assert "吴丽华" in named and "何家明" in named
     [how_long] = chat("u.somebody", "投诉了要多久才有回复")
     assert "24小时" in how_long and "10 个工作日" in how_long
+    [who] = chat("u.somebody", "谁管我们这个小区")
+    assert "网格员" in who
+
+
+def test_who_is_in_charge_of_a_broken_thing_is_a_report_of_it(chat):
+    replies = chat("u.neighbour", "村口嗰盏路灯边个负责㗎，坏咗成个礼拜")
+    assert not any("网格员：" in r or "网格员" in r and "电话" in r for r in replies), replies
+    assert any("在哪里" in r or "反映问题" in r for r in replies), replies
+    [worker] = chat("chenayi", "路灯坏咗要搵网格员，我哋嘅网格员系边个")
+    assert "网格员" in worker and "电话" in worker
