@@ -78,9 +78,15 @@ def packaged_question_examples() -> dict[str, list[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def packaged_report_examples() -> dict[str, list[str]]:
-    """The example reports by category (danger or not included): what a question is not."""
+def packaged_complaint_examples() -> dict[str, list[str]]:
+    """Every example report by key (the categories of ``categories.yaml``, ``danger``, ``not_danger``),
+    read once: the matcher, the category scorer and the two danger scorers all learn from them."""
     data = yamlio.safe_load((EXAMPLES_DIR.parent / "categories.yaml").read_text(encoding="utf-8")) or {}
     ids = {str(c.get("id")) for c in data.get("categories", []) if isinstance(c, dict)}
-    found = complaint_examples(ids)
-    return {key: texts for key, texts in found.items() if key != "consultation"}
+    return complaint_examples(ids)
+
+
+@functools.lru_cache(maxsize=1)
+def packaged_report_examples() -> dict[str, list[str]]:
+    """The example reports by category (danger or not included): what a question is not."""
+    return {key: texts for key, texts in packaged_complaint_examples().items() if key != "consultation"}

@@ -141,8 +141,7 @@ LEARNED_ALONE = 0.8   # no keyword at all: the reading of the whole report decid
 def learned_scorer():
     from knowledge import examples, learned, modelcache
 
-    ids = {c.id for c in categories()}
-    found = examples.complaint_examples(ids)
+    found = examples.packaged_complaint_examples()
     # 其他 is learned too (a fall, a missing neighbour, graffiti on a 碉楼), so that it can win; 咨询 is not a report
     training = {c.id: [*c.keywords, *found.get(c.id, ())] for c in categories() if c.id != "consultation"}
     return modelcache.trained(learned.NaiveBayes, training)

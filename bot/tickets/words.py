@@ -266,33 +266,37 @@ def _with_aspect(danger_words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _danger_examples() -> tuple[list[str], dict[str, list[str]]]:
+    """The example dangers, and every other key's example reports without them: a danger listed under its
+    category as well (so that the category of an emergency is learned) is danger, not an everyday report."""
+    from knowledge import examples
+
+    found = examples.packaged_complaint_examples()
+    danger = found.get("danger", [])
+    seen = set(danger)
+    return danger, {key: [t for t in texts if t not in seen] for key, texts in found.items() if key != "danger"}
+
+
 @functools.lru_cache(maxsize=1)
 def danger_model():
     """Danger now, against everything else: not-danger reports, everyday reports of every kind, and
     residents' questions (a question about a death certificate is not an emergency)."""
-    from bot.tickets import categories
     from knowledge import examples, learned, modelcache
 
-    found = examples.complaint_examples({c.id for c in categories.categories()})
-    danger = set(found.get("danger", []))
-    # a report of danger listed under its category as well (so that its category is learned) is danger
-    negative = [t for key, texts in found.items() if key != "danger" for t in texts if t not in danger]
+    danger, others = _danger_examples()
+    negative = [t for texts in others.values() for t in texts]
     questions = examples.packaged_question_examples()
     negative += [t for texts in questions.values() for t in texts]
-    return modelcache.trained(learned.Logistic, found.get("danger", []), negative)
+    return modelcache.trained(learned.Logistic, danger, negative)
 
 
 @functools.lru_cache(maxsize=1)
 def danger_scorer():
-    from bot.tickets import categories
-    from knowledge import examples, learned, modelcache
+    from knowledge import learned, modelcache
 
-    found = examples.complaint_examples({c.id for c in categories.categories()})
-    training = {"danger": found.get("danger", []), "not_danger": found.get("not_danger", [])}
-    danger = set(training["danger"])
-    for key, texts in found.items():
-        if key not in ("danger", "not_danger", "consultation"):
-            # everyday reports, by kind (each about as many as danger); a danger listed here too is danger
-            training[f"ordinary:{key}"] = [t for t in texts if t not in danger]
+    danger, others = _danger_examples()
+    training = {"danger": danger, "not_danger": others.get("not_danger", [])}
+    for key, texts in others.items():
+        if key not in ("not_danger", "consultation"):
+            training[f"ordinary:{key}"] = texts   # everyday reports, by kind (each about as many as danger)
     return modelcache.trained(learned.NaiveBayes, {k: v for k, v in training.items() if v})
-
