@@ -7,8 +7,10 @@ character bigrams and trigrams of the normalised message and over its syllable b
 phrasings in ``knowledge/examples/`` plus each entry's name, aliases, keywords, purposes and askers.
 Features are weighted by their rarity across entries, so 证明 or 开 (in every entry) count for little.
 
-It trains in well under a second from the data files when the matcher is built, so a cadre who adds an
-example sees it used at the next start; nothing is downloaded or stored. Besides catalogue ids it
+Naive Bayes trains by counting, in a fraction of a second from the data files when the matcher is built
+(a feature's per-label gains are worked out when a message first shows it), so a cadre who adds an example
+sees it used at the next start; nothing is downloaded (``knowledge/modelcache.py`` may keep the trained
+models between starts). Besides catalogue ids it
 knows ``OOS`` (nothing the committee certifies or handles), ``META_GRID`` and ``META_DEADLINE``.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ import heapq
 import math
 import random
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -45,11 +47,10 @@ def features(text: str, normalised: bool = False) -> tuple[str, ...]:
             out.add("w:" + word)
         han = _LATIN.sub(_BREAK, chunk)
         n = len(han)
-        for i in range(n):
-            if i + 2 <= n and _BREAK not in han[i:i + 2]:
-                out.add(han[i:i + 2])
-            if i + 3 <= n and _BREAK not in han[i:i + 3]:
-                out.add(han[i:i + 3])
+        for piece in han.split(_BREAK):   # the n-grams that span no Latin word
+            m = len(piece)
+            out.update([piece[i:i + 2] for i in range(m - 1)])
+            out.update([piece[i:i + 3] for i in range(m - 2)])
         syl = [x for x in phonetic.sounds_of(chunk) if len(x) > 1 or "\u3400" <= x <= "\u9fff"]
         for i in range(len(syl) - 1):
             out.add("~" + syl[i] + " " + syl[i + 1])
@@ -107,28 +108,41 @@ class NaiveBayes:
                 seen.update(feats)
             df.update(seen)
         self.labels = sorted(docs)
+        self._index = {label: i for i, label in enumerate(self.labels)}
         n_labels = len(self.labels)
         # rarity: a feature found under every label tells nothing; one found under one label, most
         common = max(1.0, COMMON * n_labels)
         self.weight = {f: math.log((n_labels + 1) / (d + 0.5)) for f, d in df.items() if d <= common}
-        self.logp: dict[str, dict[str, float]] = defaultdict(dict)
-        self.floor: dict[str, float] = {}
-        for label in self.labels:
-            total = sum(docs[label].values()) + ALPHA * len(df)
-            self.floor[label] = math.log(ALPHA / total)
-            for f, k in docs[label].items():
-                if f not in self.weight:
-                    continue
-                # stored as the gain over the label's floor: a message's score only visits the labels
-                # that have seen each of its features
-                self.logp[f][label] = math.log((k + ALPHA) / total) - self.floor[label]
-        self.logp = dict(self.logp)
-        # the same, for scoring: labels by index and each gain already multiplied by its feature's weight
-        # (the sums are the same as from the two tables above; a list is quicker to add into than a dict)
-        index = {label: i for i, label in enumerate(self.labels)}
-        self._floors = [self.floor[label] for label in self.labels]
-        self._gains = {f: tuple((index[label], self.weight[f] * gain) for label, gain in by_label.items())
-                       for f, by_label in self.logp.items()}
+        # A label's gain from a feature is its log-probability over the label's floor, times the feature's
+        # weight; a message's score only visits the labels that have seen each of its features. The gains
+        # are worked out the first time a feature is read (``_gain``), not for every feature at training:
+        # most features of the examples are never in a message, and a start-up spent on them is wasted.
+        self._docs = [docs[label] for label in self.labels]
+        self._totals = [sum(c.values()) + ALPHA * len(df) for c in self._docs]
+        self._floors = [math.log(ALPHA / total) for total in self._totals]
+        self._gains: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {}
+
+    def _gain(self, f: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """The labels (by index) that have seen feature ``f``, and each one's weighted gain. Kept once
+        worked out; two threads working out the same feature store the same value."""
+        pair = self._gains.get(f)
+        if pair is None:
+            wf = self.weight[f]
+            ix: list[int] = []
+            gs: list[float] = []
+            log = math.log
+            for i, c in enumerate(self._docs):
+                k = c.get(f)
+                if k:
+                    ix.append(i)
+                    gs.append(wf * (log((k + ALPHA) / self._totals[i]) - self._floors[i]))
+            pair = self._gains[f] = (tuple(ix), tuple(gs))
+        return pair
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_gains"] = {}   # worked out again as messages are read
+        return state
 
     def guess(self, text: str, normalised: bool = False, limit: int = 5) -> Guess:
         weight = self.weight
@@ -137,9 +151,9 @@ class NaiveBayes:
             return Guess((), (), 0)
         weight_sum = sum(weight[f] for f in feats)
         scores = [weight_sum * floor for floor in self._floors]
-        gains = self._gains
+        gain = self._gain
         for f in feats:
-            for i, g in gains.get(f, ()):
+            for i, g in zip(*gain(f), strict=True):
                 scores[i] += g
         scale = 1.0 / (TEMPERATURE * math.sqrt(max(weight_sum, 1e-9)))
         top = max(scores)
@@ -147,9 +161,8 @@ class NaiveBayes:
         exp = [(labels[i], math.exp(d)) for i, sc in enumerate(scores) if (d := (sc - top) * scale) > -CUTOFF]
         z = sum(e for _, e in exp)
         ranked = heapq.nlargest(limit, exp, key=itemgetter(1))   # as a stable sort, best first
-        best = ranked[0][0]
-        logp = self.logp
-        seen = sum(weight[f] for f in feats if best in logp.get(f, ()))
+        best = self._index[ranked[0][0]]
+        seen = sum(weight[f] for f in feats if best in gain(f)[0])
         return Guess(tuple(lab for lab, _ in ranked), tuple(e / z for _, e in ranked), len(feats),
                      seen / weight_sum if weight_sum else 0.0)
 

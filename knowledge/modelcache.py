@@ -1,6 +1,6 @@
 """Trained scorers kept on disk between starts, keyed by everything that goes into them.
 
-Training the scorers from the example files takes a few seconds at every start of every process (the
+Training the scorers from the example files takes one to two seconds at every start of every process (the
 web app, each rq worker, each command). The same examples, code and settings always give the same model
 (``knowledge/learned.py`` trains deterministically), so a model trained once is stored and read back
 while nothing it depends on has changed: the training texts themselves, the scorer's settings, the

@@ -42,6 +42,41 @@ def test_naive_bayes_reads_the_need_and_hears_a_homophone():
     assert guess.known == 0 or guess.p < 0.9
 
 
+def test_naive_bayes_scores_are_the_textbook_sums_and_survive_a_pickle():
+    """The per-feature gains are worked out when a message first shows a feature: the ranking must be
+    the one of the full multinomial formula, and a model read back from a pickle must read the same."""
+    import math
+    import pickle
+    from collections import Counter
+
+    training = {
+        "school": ["学校要证明我们住在这里", "孩子读书要居住证明", "插班要证明租房住"],
+        "bank": ["银行要证明我是他儿子", "去银行取钱要亲属证明", "银行说要关系证明"],
+        "clinic": ["医院要证明我是病人家属", "住院要家属签字证明"],
+    }
+    nb = learned.NaiveBayes(training)
+    text = "银行叫我证明系佢屋企人，读书都要"
+    counts = {label: Counter(f for t in texts for f in learned.features(t)) for label, texts in training.items()}
+    vocabulary = set().union(*counts.values())
+    feats = [f for f in learned.features(text) if f in nb.weight]
+    total_weight = sum(nb.weight[f] for f in feats)
+
+    def score(label: str) -> float:
+        total = sum(counts[label].values()) + learned.ALPHA * len(vocabulary)
+        return sum(nb.weight[f] * math.log((counts[label][f] + learned.ALPHA) / total) for f in feats)
+
+    scale = 1.0 / (learned.TEMPERATURE * math.sqrt(total_weight))
+    best = max(score(label) for label in training)
+    z = sum(math.exp((score(label) - best) * scale) for label in training)
+    guess = nb.guess(text)
+    assert guess.labels == tuple(sorted(training, key=score, reverse=True))
+    for label in training:
+        assert guess.prob(label) == pytest.approx(math.exp((score(label) - best) * scale) / z, rel=1e-9)
+    again = pickle.loads(pickle.dumps(nb))
+    assert again.guess(text) == guess
+    assert again.guess("去医院要证明") == nb.guess("去医院要证明")
+
+
 def test_features_are_the_same_for_traditional_and_simplified():
     assert learned.features("學校要證明") == learned.features("学校要证明")
 
