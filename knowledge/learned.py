@@ -10,8 +10,8 @@ Features are weighted by their rarity across entries, so 证明 or 开 (in every
 Naive Bayes trains by counting, in a fraction of a second from the data files when the matcher is built
 (a feature's per-label gains are worked out when a message first shows it), so a cadre who adds an example
 sees it used at the next start; nothing is downloaded (``knowledge/modelcache.py`` may keep the trained
-models between starts). Besides catalogue ids it
-knows ``OOS`` (nothing the committee certifies or handles), ``META_GRID`` and ``META_DEADLINE``.
+models between starts). Besides catalogue ids it knows ``OOS`` (nothing the committee certifies or
+handles), ``META_GRID`` and ``META_DEADLINE``.
 """
 from __future__ import annotations
 
