@@ -32,7 +32,8 @@ SPLITS = {"dev": {"questions": ["a", "c", "g"], "complaints": ["a", "b", "g"]},
           "holdout": {"questions": ["b", "d"], "complaints": ["c", "d"]},
           "fresh": {"questions": ["e", "f"], "complaints": ["e", "f"]},
           "final": {"questions": ["h"], "complaints": ["h"]},
-          "unseen": {"questions": ["i"], "complaints": ["i"]}}
+          "unseen": {"questions": ["i"], "complaints": ["i"]},
+          "newest": {"questions": ["j"], "complaints": ["j"]}}
 CATEGORY_IDS = {"环境卫生": "environment", "噪音扰民": "noise", "违章搭建": "illegal_building", "道路破损": "road",
                 "路灯": "streetlight", "水电气": "utilities", "邻里纠纷": "neighbour", "占道经营": "street_vending",
                 "河道水利": "river", "交通停车": "traffic", "劳动保障": "labour", "市场食品": "market",
