@@ -140,8 +140,13 @@ def scope(query, jurisdiction: str | None):
 
 
 def covers(jurisdiction: str | None, ticket: Ticket) -> bool:
-    """Whether a cadre's jurisdiction (a village, or the town containing it) covers the ticket."""
-    return bool(jurisdiction) and jurisdiction in {v for v in (ticket.village, ticket.town) if v}
+    """Whether a cadre's jurisdiction (a village, or the town containing it) covers the ticket. A ticket
+    nobody could place (no village, no town) was pushed to every cadre to dispatch by hand: every cadre
+    covers it until 派单 gives it the worker's patch."""
+    if not jurisdiction:
+        return False
+    places = {v for v in (ticket.village, ticket.town) if v}
+    return not places or jurisdiction in places
 
 
 def filed_between(session: Session, start: datetime, end: datetime, jurisdiction: str | None = None) -> list[Ticket]:

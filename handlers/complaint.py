@@ -35,6 +35,7 @@ from handlers.tickets import send_notices
 DRAFT_TTL = timedelta(minutes=30)
 EXPIRY_TEXT = "tickets.draft_expired"
 MIN_DESCRIPTION = 4  # characters: shorter, with no category or shape, is not yet a description
+UNPLACED_ADD_MAX = 12  # characters: a village named under the summary of an unplaced report is added to the place
 STEPS = ("complaint_what", "complaint_where", "complaint_confirm", "complaint_kind")
 CONSULTATION = "consultation"
 REPORT_WORDS = ("反映", "投诉", "报修", "举报", "反映问题", "是反映", "系反映", "问题", "报", "1")
@@ -150,7 +151,10 @@ class ComplaintIntake(Handler):
                 self._advance(msg, ctx, draft)
                 return
             if routing.patch_by_keywords(ctx.session, text) or routing.village_by_text(ctx.session, text):
-                self._set_place(ctx, draft, text)
+                self._set_place(ctx, draft, self._with_unplaced(draft, text))
+            elif draft.get("route_how") == "none" and (routing.village_by_core(ctx.session, text)
+                                                      or routing.town_by_text(ctx.session, text)):
+                self._set_place(ctx, draft, self._with_unplaced(draft, text))   # "南屏", asked under the summary
             else:
                 self._set_description(ctx, draft, text, force=True)
         self._advance(msg, ctx, draft)
@@ -214,6 +218,14 @@ class ComplaintIntake(Handler):
             draft["address"] = text
             draft["place"] = "address"
         self._route(ctx, draft)
+
+    @staticmethod
+    def _with_unplaced(draft: dict, text: str) -> str:
+        """A village named after a place no roster knew ("幸福楼门口", then "南屏村"): both are kept."""
+        address = draft.get("address") or ""
+        if draft.get("route_how") == "none" and address and len(plain(text)) <= UNPLACED_ADD_MAX:
+            return f"{text.strip()} {address}"
+        return text
 
     def _add_photo(self, draft: dict, msg: Message) -> None:
         draft.setdefault("photos", []).append([msg.media_id, msg.pic_url])
@@ -289,6 +301,8 @@ class ComplaintIntake(Handler):
         if draft.get("route_how") == "registered" and draft.get("place") == "registered":
             patch = ctx.session.scalar(select(Patch).where(Patch.code == draft["patch_code"]))
             return ctx.t("tickets.registered_place", patch=patch.name if patch else draft["patch_code"])
+        if draft.get("address") and draft.get("route_how") == "none":
+            return ctx.t("tickets.place_unplaced", place=draft["address"])   # no village known: the cadres dispatch
         if draft.get("address"):
             return draft["address"]
         return ctx.t("tickets.place_unknown")

@@ -57,3 +57,40 @@ def test_refusals_outside_the_jurisdiction_and_for_non_cadres(chat, wecom_api):
     [resident_view] = chat("chenayi", "查询 #1")             # residents still get TicketCommands' answer
     assert "待处理" in resident_view and "网格员：" not in resident_view
     assert wecom_api.texts_to("zhou.wg") == []
+
+
+def _file_unplaced(chat, user: str = "passer.by") -> list[str]:
+    """A resident nobody registered reports a place no roster knows, and confirms as it is."""
+    chat(user, "路灯坏咗成个礼拜")
+    [summary] = chat(user, "幸福楼门口")
+    chat(user, "确认")
+    return [summary]
+
+
+def test_an_unplaced_report_is_every_cadres_to_dispatch(chat, wecom_api, config):
+    [summary] = _file_unplaced(chat)
+    assert "幸福楼门口（对不上是哪个村、社区" in summary and "由干部派给网格员" in summary
+    with session_scope(config.DATABASE_URL) as s:
+        ticket = s.scalar(select(Ticket))
+        assert (ticket.village, ticket.town, ticket.assignee_userid) == (None, None, None)
+    assert any(t.startswith("【待派单 #1】") for t in wecom_api.texts_to("ye.nanping"))   # pushed to every cadre ...
+    [detail] = chat("lu.donghe", "查询 #1")                                                # ... and every cadre may act
+    assert "工单 #1（路灯）" in detail
+    [moved] = chat("ye.nanping", "派单 #1 谭国良")
+    assert "已把工单 #1 派给谭国良" in moved
+    with session_scope(config.DATABASE_URL) as s:
+        ticket = s.scalar(select(Ticket))
+        assert (ticket.village, ticket.assignee_userid) == ("南屏村委会", "tan.wg")
+    [refused] = chat("lu.donghe", "查询 #1")          # placed now: the other communities' cadres no longer
+    assert "不在东河社区居委会范围内" in refused
+
+
+def test_a_village_named_under_the_summary_places_the_report(chat, config):
+    chat("passer.by", "路灯坏咗成个礼拜")
+    chat("passer.by", "幸福楼门口")
+    [summary] = chat("passer.by", "南屏")
+    assert "地点：南屏 幸福楼门口\n" in summary
+    chat("passer.by", "确认")
+    with session_scope(config.DATABASE_URL) as s:
+        ticket = s.scalar(select(Ticket))
+        assert ticket.village == "南屏村委会"

@@ -132,6 +132,20 @@ def test_each_person_sees_their_part_of_the_roster(client, wecom_api, tickets, u
         assert client.get(f"/workbench/tickets/{number}").status_code == (200 if key in sees else 403)
 
 
+def test_an_unplaced_ticket_is_in_every_cadres_list_until_dispatched(client, wecom_api, tickets, config):
+    from bot.tickets import categories, routing, service
+
+    with session_scope(config.DATABASE_URL) as s:
+        unplaced, _ = service.create_ticket(s, reporter="passer.by", category=categories.get("streetlight"),
+                                            description="幸福楼门口路灯坏了", route=routing.Route())
+        number = unplaced.number
+    sign_in(client, "lu.donghe")
+    assert number in _numbers(client.get("/workbench/tickets").get_data(as_text=True))
+    assert client.get(f"/workbench/tickets/{number}").status_code == 200
+    sign_in(client, "liang.wg")                                      # a grid worker: only their patch
+    assert number not in _numbers(client.get("/workbench/tickets").get_data(as_text=True))
+
+
 def test_grid_worker_cannot_open_another_patchs_ticket_or_photo(client, wecom_api, tickets, config):
     sign_in(client, "zhou.wg")
     resp = client.get(f"/workbench/tickets/{tickets['lg1_overdue']}")

@@ -167,5 +167,6 @@ def may_change(ticket_village: str | None, ticket_town: str | None, assignee: st
     if assignee and person.userid == assignee:
         return True
     if person.role == "cadre" and person.jurisdiction:
-        return person.jurisdiction in {v for v in (ticket_village, ticket_town) if v}
+        places = {v for v in (ticket_village, ticket_town) if v}
+        return not places or person.jurisdiction in places   # unplaced: every cadre's to dispatch
     return False

@@ -8,7 +8,7 @@ what a chat command would refuse.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bot import stats
@@ -53,10 +53,15 @@ def may(session: Session, person: Person | None, action: str, ticket: Ticket | N
     return False
 
 
-def scope_tickets(query, person: Person):
-    """Limit a ticket query to what ``person`` sees (the list, the map, the exports)."""
+def scope_tickets(query, person: Person, unplaced: bool = False):
+    """Limit a ticket query to what ``person`` sees (the list, the map, the exports). With ``unplaced``,
+    a cadre also sees the tickets nobody could place, which every cadre may dispatch (``stats.covers``);
+    the 三率 leave them out of every area's rates."""
     if person.role == "cadre":
-        return query.where(or_(Ticket.village == person.jurisdiction, Ticket.town == person.jurisdiction))
+        area = or_(Ticket.village == person.jurisdiction, Ticket.town == person.jurisdiction)
+        if unplaced:
+            area = or_(area, and_(Ticket.village.is_(None), Ticket.town.is_(None)))
+        return query.where(area)
     return query.where(or_(Ticket.patch_code == person.patch, Ticket.assignee_userid == person.userid))
 
 

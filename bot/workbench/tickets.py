@@ -105,7 +105,7 @@ def overdue_clause(now: datetime):
 
 def ticket_query(person: Person, f: Filters, now: datetime):
     """The tickets ``person`` sees that match ``f``, newest first."""
-    q = rights.scope_tickets(select(Ticket), person)
+    q = rights.scope_tickets(select(Ticket), person, unplaced=True)
     if f.status == "active":
         q = q.where(Ticket.status.in_(OPEN_STATES))
     elif f.status:
