@@ -113,8 +113,10 @@ class CertificateQuestion(Handler):
             number = _number(answer)
             if number is not None:
                 if number == 0:
-                    ctx.state.clear()
-                    record_miss(ctx, data.get("text", ""), outcome="rejected")
+                    # none of the guesses: logged for cadres, and a person offered, as when nothing was read
+                    text = data.get("text", "")
+                    record_miss(ctx, text, outcome="rejected")
+                    ctx.state.set(OFFER, {"text": text[:500]}, ttl=STATE_TTL, expiry_text=None)
                     ctx.reply(ctx.t("catalogue.choose_none"))
                 elif 1 <= number <= len(ids):
                     ctx.state.clear()

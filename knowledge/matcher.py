@@ -8,6 +8,7 @@ strong hit, rapidfuzz over names and aliases catches typos, but never gives a co
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -39,11 +40,13 @@ OVERRULE_MAX_SCORE = 110.0  # ... unless the keywords found a long name written 
 OVERRULE_NAME_SHARE = 0.4   # ... or the name is most of the message ("申请居住证明": nothing else to read)
 OVERRULE_ANSWER_P = 0.97    # ... and reads it this clearly, giving the keywords' entry almost nothing: answered
 OVERRULE_ANSWER_KEEP = 0.01
+KW_DOUBT_P = 0.5         # keywords without a name are doubted when the examples read another entry this much ...
+KW_DOUBT_KEEP = 0.02     # ... and give theirs almost nothing
 ANSWER_P = 0.8        # keywords found nothing: answered on the examples alone
-MENU_P = 0.2          # ... or offered as a choice
+MENU_P = 0.2          # ... or offered as a choice (a weak reading is asked about, with 0 for "none of these",
+                      # rather than met with "not understood": a turn, not a dead end)
 SINGLE_P = ANSWER_P     # ... or answered, however little of the message they cover, when it is the only entry read
 OOS_OVER_MENU_P = 0.9  # the keywords offer a menu but the examples read "not ours" this clearly: not offered
-MENU_TOP_P = 0.4      # ... when the best reading has at least this (below it a menu, of one entry as often as not, is a guess)
 ANSWER_COVERAGE = 0.5  # ... and only when the entry's examples cover half the message (by feature weight)
 MENU_COVERAGE = 0.3   # below this the examples know too little of the message to offer anything
 KNOWN_MIN = 4         # features the scorer has seen, at least (a message of unknown words is not guessed)
@@ -53,6 +56,7 @@ REPORT_MENU_P = 0.4   # ... or, when the keywords only offer a menu, left to it 
 TOPIC_P = 0.5         # reads "who is my grid worker" / "how long" / out of scope
 
 STRONG, CONJ, WEAK = 3, 2, 1
+_LATIN = re.compile("[a-z]{2}")
 SOUND_MIN = 3        # terms this long (characters) are also matched by sound (homophone typos)
 SOUND_PENALTY = 6.0  # a name heard, not read, counts a little less than one read as written
 _END, _PART = "\0end", "\0part"  # trie markers (never a character of normalised text)
@@ -228,6 +232,12 @@ class Matcher:
                     return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, overruled=chosen))
                 items = (self.catalogue[top], kw.item)
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, debug)
+            if (kw.scores[0] < NAMED and top in self.catalogue.items and top != chosen and p >= KW_DOUBT_P
+                    and guess.prob(chosen) < KW_DOUBT_KEEP):
+                # "村委系咪只可以报上去，唔可以自己拆": a pair of keywords, no name, and the examples read
+                # another entry and give this one almost nothing: both are offered
+                items = (self.catalogue[top], kw.item)
+                return MatchResult("clarify", items, (p, kw.scores[0]), q, dict(debug, doubted=chosen))
             return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
         if kw.outcome == "clarify":
             ids = kw.ids
@@ -265,7 +275,7 @@ class Matcher:
         if len(offered) == 1 and p >= SINGLE_P and not any(c in q for c in COMPLAINT_CUES):
             # one entry read and nothing else near it: a menu of one costs the resident a turn
             return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, learned_only=True, single=True))
-        if offered and p >= MENU_TOP_P and not any(c in q for c in COMPLAINT_CUES):
+        if offered and not any(c in q for c in COMPLAINT_CUES):
             items = tuple(self.catalogue[i] for i in offered)
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in offered), q,
                                dict(debug, learned_only=True))
@@ -332,19 +342,23 @@ class Matcher:
                     spans = tuple((parts[p], parts[p] + len(p)) for p in t.parts)
                     hits.append((spans, t.item_id, t.level, t.length))
         exact = {(h[0], h[1]) for h in hits}
-        syllables = phonetic.sounds(q)
+        # by sound: one syllable per character, and pinyin typed in Latin letters read as the syllables
+        # it spells ("wuyezhengming" is 物业证明 heard), each syllable with its place in the message
+        heard_at = phonetic.spans_of(q) if _LATIN.search(q) else [(s, i, i + 1) for i, s in enumerate(phonetic.sounds(q))]
+        m = len(heard_at)
         heard: set[tuple] = set()
-        for i in range(n):
+        for i in range(m):
             node = self.sound_trie
             j = i
-            while j < n:
-                node = node.get(syllables[j])
+            while j < m:
+                node = node.get(heard_at[j][0])
                 if node is None:
                     break
                 j += 1
                 for t in node.get(_END, ()):
-                    if (((i, j),), t.item_id) not in exact:  # a homophone, not the word as written
-                        hit = (((i, j),), t.item_id, t.level, j - i)
+                    span = (heard_at[i][1], heard_at[j - 1][2])
+                    if ((span,), t.item_id) not in exact:  # a homophone, not the word as written
+                        hit = ((span,), t.item_id, t.level, j - i)
                         hits.append(hit)
                         heard.add(hit)
         kept = [h for h in hits if not any(g[1] != h[1] and g[3] > h[3] and _inside(h[0], g[0]) for g in hits)]

@@ -46,18 +46,24 @@ def _syllables() -> frozenset[str]:
 
 def latin_syllables(run: str) -> tuple[str, ...] | None:
     """``juzhuzheng`` → the folded sounds of 居住证; None when the letters are not all pinyin."""
+    cuts = _latin_cuts(run)
+    return None if cuts is None else tuple(syllable_of_pinyin(run[i:j]) for i, j in cuts)
+
+
+def _latin_cuts(run: str) -> list[tuple[int, int]] | None:
+    """Where the syllables of ``run`` begin and end, the longest syllable first; None when not all pinyin."""
     known = _syllables()
-    out: list[str] = []
+    out: list[tuple[int, int]] = []
     i = 0
     while i < len(run):
-        for j in range(min(len(run), i + 6), i, -1):   # the longest syllable first
+        for j in range(min(len(run), i + 6), i, -1):
             if run[i:j] in known:
-                out.append(syllable_of_pinyin(run[i:j]))
+                out.append((i, j))
                 i = j
                 break
         else:
             return None
-    return tuple(out)
+    return out
 
 
 def syllable_of_pinyin(sound: str) -> str:
@@ -71,6 +77,29 @@ def syllable_of_pinyin(sound: str) -> str:
             sound = sound[: -len(long)] + short
             break
     return sound
+
+
+def spans_of(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Like ``sounds_of``, with where each syllable stands in ``text``: (syllable, start, end). A
+    character is one syllable; ``wuyezhengming`` is four, each over its letters."""
+    out: list[tuple[str, int, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if "a" <= ch <= "z":
+            j = i
+            while j < n and "a" <= text[j] <= "z":
+                j += 1
+            cuts = _latin_cuts(text[i:j]) if j - i >= 2 else None
+            if cuts:
+                out.extend((syllable_of_pinyin(text[i + a:i + b]), i + a, i + b) for a, b in cuts)
+            else:
+                out.extend((text[k], k, k + 1) for k in range(i, j))
+            i = j
+        else:
+            out.append((syllable(ch), i, i + 1))
+            i += 1
+    return tuple(out)
 
 
 def sounds_of(text: str) -> tuple[str, ...]:

@@ -88,8 +88,19 @@ def test_close_call_then_a_number(chat):
 def test_close_call_bad_number_then_zero(chat):
     chat("居住证和居住证明有什么区别")
     assert chat("7")[1] == ["请回复 1 到 2 之间的数字；都不是请回复 0，或换个说法再问我。"]
-    assert chat("0")[1][0].startswith("好的。请换个说法再问我")
+    assert chat("0")[1][0].startswith("好的。您可以换个说法再问我")
     assert misses(chat.url) == [("居住证和居住证明有什么区别", "rejected", False)]
+
+
+def test_none_of_the_choices_offers_a_person(chat):
+    """A menu of guesses is never a dead end: 0, then 1, and the question goes to the committee."""
+    _, replies = chat("种粮补贴要带什么材料")
+    assert replies[0].startswith("您问的是哪一项？请回复数字：")
+    _, replies = chat("0")
+    assert "回复 1 把您的问题转给村（居）委会" in replies[0]
+    _, replies = chat("1")
+    assert any(r.startswith("好的，已把您的问题转给村（居）委会（编号") for r in replies)
+    assert misses(chat.url) == [("种粮补贴要带什么材料", "rejected", True)]
 
 
 def test_close_call_then_a_new_question_is_routed_afresh(chat):
@@ -101,18 +112,18 @@ def test_close_call_then_a_new_question_is_routed_afresh(chat):
 
 
 def test_no_match_logs_and_offers_to_forward(chat):
-    name, replies = chat("种粮补贴要带什么材料")
+    name, replies = chat("驾照换证怎么申请")
     assert name == "certificate"
     assert "回复 1 转给村（居）委会" in replies[0]
-    assert misses(chat.url) == [("种粮补贴要带什么材料", "none", False)]
+    assert misses(chat.url) == [("驾照换证怎么申请", "none", False)]
     _, replies = chat("好")
     # passed on as a consultation ticket the committee must close: the resident gets its number
     assert any(r.startswith("好的，已把您的问题转给村（居）委会（编号") for r in replies)
-    assert misses(chat.url) == [("种粮补贴要带什么材料", "none", True)]
+    assert misses(chat.url) == [("驾照换证怎么申请", "none", True)]
 
 
 def test_no_match_declined(chat):
-    chat("种粮补贴要带什么材料")
+    chat("驾照换证怎么申请")
     assert chat("不用")[1] == ["好的，不转了。还有什么可以帮您？"]
     assert misses(chat.url)[0][2] is False
 
@@ -154,15 +165,15 @@ def test_misses_command_lists_unanswered_questions(chat, monkeypatch):
 
     from bot.cli_knowledge import knowledge
 
-    chat("种粮补贴要带什么材料", user="a")
-    chat("种粮补贴要带什么材料？", user="b")
+    chat("驾照换证怎么申请", user="a")
+    chat("驾照换证怎么申请？", user="b")
     chat("1", user="b")
-    chat("驾照换证怎么申请", user="c")
+    chat("公积金怎么提取", user="c")
     monkeypatch.setenv("DATABASE_URL", chat.url)
     result = CliRunner().invoke(knowledge, ["misses"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Unanswered questions, last 30 days")
     # "#n" first: the number a cadre teaches with (教 #n 事项)
-    assert lines[1].split()[1:3] == ["2", "1"] and lines[1].startswith("#") and lines[1].endswith("种粮补贴要带什么材料")
-    assert lines[2].split()[1:3] == ["1", "0"] and lines[2].endswith("驾照换证怎么申请")
+    assert lines[1].split()[1:3] == ["2", "1"] and lines[1].startswith("#") and lines[1].endswith("驾照换证怎么申请")
+    assert lines[2].split()[1:3] == ["1", "0"] and lines[2].endswith("公积金怎么提取")

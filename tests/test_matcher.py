@@ -53,6 +53,22 @@ def test_a_homophone_typo_is_heard_by_its_sound():
     assert (result.outcome, result.ids) == ("confident", ["R4"])
 
 
+@pytest.mark.parametrize("typed, meant", [("wu ye zheng ming 在哪里开", "C15"), ("居住zhengming", "R1"),
+                                           ("hunyin证明怎么开", "C8")])
+def test_pinyin_typed_in_latin_letters_is_heard_as_the_name(typed, meant):
+    """A resident who never picked the characters: the letters are read as the syllables they spell."""
+    result = match(typed)
+    assert (result.outcome, result.ids[:1]) == ("confident", [meant])
+
+
+def test_latin_letters_that_are_not_pinyin_name_nothing():
+    from knowledge.phonetic import spans_of
+
+    assert match("I need a certificate for my visa").outcome == "none"
+    assert spans_of("居wuye") == (("ju", 0, 1), ("wu", 1, 3), ("ye", 3, 5))
+    assert [s for s, _, _ in spans_of("visa")] == ["v", "i", "s", "a"]   # "v" begins no syllable
+
+
 @pytest.mark.parametrize("typed, meant", [("居注证明", "R1"), ("全属来源证明", "R2"), ("善养关系证明", "C30")])
 def test_cantonese_speakers_confusions_are_folded(typed, meant):
     """z/zh, s/sh, -n/-ng, n/l: the confusions Cantonese speakers make typing Mandarin."""
@@ -100,3 +116,12 @@ def test_scores_are_sorted_and_items_unique():
 def test_matcher_over_a_custom_catalogue_is_independent():
     matcher = Matcher(load_catalogue())
     assert matcher.match("开居住证明要带什么").ids == ["R1"]
+
+
+def test_a_keyword_pair_the_examples_doubt_is_offered_next_to_their_reading():
+    """No name, only a pair of keywords (拆), and the examples read the duty of reporting it: a menu of
+    both rather than a confident answer that may be the wrong list."""
+    result = match("有人在耕地上建房子，我们村委能不能直接去拆")
+    assert result.outcome == "clarify"
+    assert sorted(result.ids) == ["D12", "X2"]
+    assert match("村里有人违建，村委有没有权强拆").ids == ["X2"]   # a name: answered
