@@ -43,3 +43,11 @@ def test_close_call_answered_by_number(chat):
 def test_complaint_is_not_taken_by_the_catalogue(chat):
     replies = chat("e2e-complaint", "楼下路灯坏了")
     assert replies and not replies[0].startswith(("抱歉，这个问题我这里还没有", "您问的是哪一项"))
+
+
+def test_none_of_the_guesses_then_a_person(chat):
+    """A menu of weak guesses is never a dead end: 0 offers a person, 1 passes the question on."""
+    assert chat("e2e-none", "种粮补贴要带什么材料")[0].startswith("您问的是哪一项？")
+    [offer] = chat("e2e-none", "0")
+    assert "回复 1 把您的问题转给村（居）委会" in offer
+    assert any(r.startswith("好的，已把您的问题转给村（居）委会（编号") for r in chat("e2e-none", "1"))
