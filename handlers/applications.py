@@ -90,7 +90,7 @@ APPLY_MAX = 24   # characters: a request to apply is short; a story with 申请 
 
 def wants_to_apply(text: str) -> bool:
     """"我要开居住证明", "申请居住证明": an explicit request that starts with it, not a question about
-    it, nor a story that mentions 申请 ("想申请助学贷款，学校要家庭困难证明，去哪开" asks where)."""
+    it, nor a story that mentions 申请 ("个女想申请助学贷款，学校要家庭困难证明，去边度开" asks where)."""
     p = plain(text)
     for greeting in GREETINGS:
         if p.startswith(greeting) and any(p[len(greeting):].startswith(c) for c in APPLY_CUES):

@@ -76,7 +76,7 @@ class CertificateQuestion(Handler):
         if result.debug.get("learned_only"):
             # read from the examples alone, with no name or keyword: danger is always the complaint
             # intake's, and so is a message shaped like a report that the examples read only as a guess
-            # ("出租屋的安全通道被房东锁死了"); a clear reading of a question stays ours ("政府有冇得养佢")
+            # ("租的房子楼梯口被房东堆满杂物"); a clear reading of a question stays ours ("阿伯无儿无女，政府养唔养")
             from bot.tickets.words import is_dangerous
             from handlers.complaint import looks_like_complaint
 

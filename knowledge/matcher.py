@@ -234,8 +234,8 @@ class Matcher:
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, debug)
             if (kw.scores[0] < NAMED and top in self.catalogue.items and top != chosen and p >= KW_DOUBT_P
                     and guess.prob(chosen) < KW_DOUBT_KEEP):
-                # "村委系咪只可以报上去，唔可以自己拆": a pair of keywords, no name, and the examples read
-                # another entry and give this one almost nothing: both are offered
+                # "有人在耕地上建房子，村委能不能直接去拆": a pair of keywords, no name, and the examples
+                # read another entry and give this one almost nothing: both are offered
                 items = (self.catalogue[top], kw.item)
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, dict(debug, doubted=chosen))
             return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
@@ -247,7 +247,7 @@ class Matcher:
                 # 有什么区别") stay a choice
                 return MatchResult("confident", (self.catalogue[top],), (p,), q, dict(debug, picked=True), topic)
             if top == "OOS" and p >= OOS_OVER_MENU_P and guess.coverage >= ANSWER_COVERAGE:
-                # "结婚登记要带咩": a word of an entry, a question the examples know is not ours
+                # "结婚登记要带什么证件": a word of an entry, a question the examples know is not ours
                 return MatchResult("none", normalized=q, debug=debug, topic="OOS")
             if entry and top not in ids and _beyond_doubt(guess, ids):
                 # "暑假在居委做志愿者，学校要证明": the words offer two entries, the examples read a third
@@ -259,7 +259,7 @@ class Matcher:
                 ids = sorted(ids, key=lambda i: -guess.prob(i))
             items = tuple(self.catalogue[i] for i in ids)
             if top and top.startswith(REPORT) and report >= REPORT_MENU_P:
-                debug = dict(debug, report_like=True)   # "老板走佬咗，成班人冇人工": a menu, or a report
+                debug = dict(debug, report_like=True)   # "老细走咗佬，班工人冇粮出": a menu, or a report
             return MatchResult("clarify", items, tuple(guess.prob(i) for i in ids), q, debug, topic)
         # the keywords found nothing
         if top in self.generic_ids and p >= ANSWER_P:   # "which certificates do you still issue?", asked

@@ -61,7 +61,7 @@ def test_refusals_outside_the_jurisdiction_and_for_non_cadres(chat, wecom_api):
 
 def _file_unplaced(chat, user: str = "passer.by") -> list[str]:
     """A resident nobody registered reports a place no roster knows, and confirms as it is."""
-    chat(user, "路灯坏咗成个礼拜")
+    chat(user, "路灯坏咗好几晚")
     [summary] = chat(user, "幸福楼门口")
     chat(user, "确认")
     return [summary]
@@ -86,7 +86,7 @@ def test_an_unplaced_report_is_every_cadres_to_dispatch(chat, wecom_api, config)
 
 
 def test_a_village_named_under_the_summary_places_the_report(chat, config):
-    chat("passer.by", "路灯坏咗成个礼拜")
+    chat("passer.by", "路灯坏咗好几晚")
     chat("passer.by", "幸福楼门口")
     [summary] = chat("passer.by", "南屏")
     assert "地点：南屏 幸福楼门口\n" in summary

@@ -13,7 +13,7 @@ CASES = [
     ("户籍证明去哪开", "【户籍（常住人口）证明】"),
     ("孩子上大学要贫困证明", "【家庭经济困难学生证明】"),
     ("收入證明點樣開", "【收入证明】"),
-    ("低保點樣申請", "【低保申请】"),
+    ("低保要點樣申請", "【低保申请】"),
     ("养老认证怎么做", "【养老资格认证】"),
     ("非医学性死亡证明去哪开", "【非医学性死亡证明】"),
     ("街道让社区帮企业协税护税", "【招商引资、协税护税等经济指标任务】属于《取消和禁入事项》"),
@@ -31,7 +31,7 @@ def test_phrasing_through_the_callback(chat, text, expected_start):
 
 
 def test_resident_on_the_roster_hears_their_own_community(chat):
-    replies = chat("chenayi", "居住证明怎么开")
+    replies = chat("chenayi", "居住证明点样开")
     assert "去哪里办：楼冈社区党群服务中心" in replies[0]
 
 

@@ -94,7 +94,7 @@ def test_the_examples_answer_a_need_the_keywords_do_not_know():
 def test_out_of_scope_examples_keep_a_certificate_from_being_guessed():
     catalogue = load_catalogue()
     m = Matcher(catalogue, {"OOS": ["听日天气点样", "明天会不会落雨", "天气预报", "今日几度"] * 3})
-    result = m.match("听日会唔会落雨")
+    result = m.match("听晚会唔会落大雨")
     assert result.outcome == "none" and result.topic == "OOS"
 
 

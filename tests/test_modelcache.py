@@ -5,7 +5,7 @@ from knowledge import learned, modelcache
 
 TRAINING = {"R1": ["学校要证明我哋租屋住喺度", "租房住要开居住证明"],
             "C11": ["阿爷过身要开死亡证明", "屋企人走咗要证明"],
-            "OOS": ["听日会唔会落雨", "去广州嘅车几点开"]}
+            "OOS": ["听日开平会唔会打风", "去广州嘅车几点开"]}
 
 
 def test_a_model_trained_once_is_read_back_and_reads_the_same(tmp_path, monkeypatch):

@@ -61,7 +61,7 @@ def test_residents_ask_about_the_service_itself(chat):
     assert "梁晓敏" in grid and "13800002001" in grid
     [named] = chat("u.somebody", "东河社区的网格员是谁")
     assert "吴丽华" in named and "何家明" in named
-    [how_long] = chat("u.somebody", "投诉了要多久才有回复")
+    [how_long] = chat("u.somebody", "反映了问题一般几天有人回复")
     assert "24小时" in how_long and "10 个工作日" in how_long
     [who] = chat("u.somebody", "谁管我们这个小区")
     assert "网格员" in who
