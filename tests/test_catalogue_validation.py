@@ -133,6 +133,25 @@ def test_cli_check_ok():
     assert result.output.startswith("OK: ")
 
 
+def test_cli_check_trains_every_scorer_into_the_model_cache(tmp_path, monkeypatch):
+    """After an edit, ``qingche knowledge check`` leaves the next start nothing to train."""
+    from bot.tickets import categories, words
+    from knowledge.matcher import default_matcher
+
+    monkeypatch.setenv("QINGCHE_MODEL_CACHE", str(tmp_path))
+    for cached in (categories.learned_scorer, words.danger_scorer, words.danger_model, default_matcher):
+        cached.cache_clear()
+    try:
+        result = CliRunner().invoke(knowledge, ["check"])
+        assert result.exit_code == 0, result.output
+        assert "every scorer trained" in result.output
+        kept = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.pickle"))
+        assert kept == ["logistic", "naivebayes", "naivebayes", "naivebayes"]   # entries, categories, danger kinds
+    finally:
+        for cached in (categories.learned_scorer, words.danger_scorer, words.danger_model, default_matcher):
+            cached.cache_clear()   # the rest of the suite builds them again from its own cache
+
+
 def test_cli_check_reports_errors(tmp_path):
     write(tmp_path, cancelled=cancelled(extra="  see: C99\n"))
     result = CliRunner().invoke(knowledge, ["check", "--dir", str(tmp_path)])
