@@ -238,6 +238,11 @@ class Matcher:
                 # read another entry and give this one almost nothing: both are offered
                 items = (self.catalogue[top], kw.item)
                 return MatchResult("clarify", items, (p, kw.scores[0]), q, dict(debug, doubted=chosen))
+            if (top == "OOS" and p >= OOS_OVER_MENU_P and guess.coverage >= ANSWER_COVERAGE
+                    and guess.prob(chosen) < KW_DOUBT_KEEP and kw.scores[0] < OVERRULE_MAX_SCORE):
+                # "社保卡密码忘记了": a word of an entry (社保), in a question the examples read clearly as
+                # not ours and give the entry almost nothing: no certificate answer (as for a menu, below)
+                return MatchResult("none", normalized=q, debug=dict(debug, doubted=chosen), topic="OOS")
             return MatchResult("confident", kw.items, kw.scores, q, debug, topic)
         if kw.outcome == "clarify":
             ids = kw.ids

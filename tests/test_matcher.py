@@ -125,3 +125,12 @@ def test_a_keyword_pair_the_examples_doubt_is_offered_next_to_their_reading():
     assert result.outcome == "clarify"
     assert sorted(result.ids) == ["D12", "X2"]
     assert match("村里有人违建，村委有没有权强拆").ids == ["X2"]   # a name: answered
+
+
+@pytest.mark.parametrize("text", ["社保卡密码忘记了", "医保卡怎么激活"])
+def test_a_word_of_an_entry_in_a_question_the_examples_know_is_not_ours_gets_no_certificate(text):
+    """社保 and 医保 are words of entries, but a card's password or activation is no committee business:
+    the examples read it as out of scope beyond doubt, so no entry is answered."""
+    result = match(text)
+    assert (result.outcome, result.topic) == ("none", "OOS")
+    assert match("社保怎么买").ids == ["S7"]   # the entry itself, asked for: answered
