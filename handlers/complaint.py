@@ -150,11 +150,10 @@ class ComplaintIntake(Handler):
             if is_skip(text):  # "没有" (no photo) at the summary: nothing to change
                 self._advance(msg, ctx, draft)
                 return
-            if routing.patch_by_keywords(ctx.session, text) or routing.village_by_text(ctx.session, text):
+            unplaced = draft.get("route_how") == "none"   # the summary asks for the village: "南屏" will do
+            if (routing.patch_by_keywords(ctx.session, text) or routing.village_by_text(ctx.session, text)
+                    or unplaced and (routing.village_by_core(ctx.session, text) or routing.town_by_text(ctx.session, text))):
                 self._set_place(ctx, draft, self._with_unplaced(draft, text))
-            elif draft.get("route_how") == "none" and (routing.village_by_core(ctx.session, text)
-                                                      or routing.town_by_text(ctx.session, text)):
-                self._set_place(ctx, draft, self._with_unplaced(draft, text))   # "南屏", asked under the summary
             else:
                 self._set_description(ctx, draft, text, force=True)
         self._advance(msg, ctx, draft)

@@ -8,7 +8,6 @@ strong hit, rapidfuzz over names and aliases catches typos, but never gives a co
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
@@ -56,7 +55,6 @@ REPORT_MENU_P = 0.4   # ... or, when the keywords only offer a menu, left to it 
 TOPIC_P = 0.5         # reads "who is my grid worker" / "how long" / out of scope
 
 STRONG, CONJ, WEAK = 3, 2, 1
-_LATIN = re.compile("[a-z]{2}")
 SOUND_MIN = 3        # terms this long (characters) are also matched by sound (homophone typos)
 SOUND_PENALTY = 6.0  # a name heard, not read, counts a little less than one read as written
 _END, _PART = "\0end", "\0part"  # trie markers (never a character of normalised text)
@@ -349,7 +347,7 @@ class Matcher:
         exact = {(h[0], h[1]) for h in hits}
         # by sound: one syllable per character, and pinyin typed in Latin letters read as the syllables
         # it spells ("wuyezhengming" is 物业证明 heard), each syllable with its place in the message
-        heard_at = phonetic.spans_of(q) if _LATIN.search(q) else [(s, i, i + 1) for i, s in enumerate(phonetic.sounds(q))]
+        heard_at = phonetic.spans_of(q)
         m = len(heard_at)
         heard: set[tuple] = set()
         for i in range(m):

@@ -44,12 +44,6 @@ def _syllables() -> frozenset[str]:
     return frozenset(s for s in out if s.isascii() and s.isalpha())
 
 
-def latin_syllables(run: str) -> tuple[str, ...] | None:
-    """``juzhuzheng`` → the folded sounds of 居住证; None when the letters are not all pinyin."""
-    cuts = _latin_cuts(run)
-    return None if cuts is None else tuple(syllable_of_pinyin(run[i:j]) for i, j in cuts)
-
-
 def _latin_cuts(run: str) -> list[tuple[int, int]] | None:
     """Where the syllables of ``run`` begin and end, the longest syllable first; None when not all pinyin."""
     known = _syllables()
@@ -80,8 +74,9 @@ def syllable_of_pinyin(sound: str) -> str:
 
 
 def spans_of(text: str) -> tuple[tuple[str, int, int], ...]:
-    """Like ``sounds_of``, with where each syllable stands in ``text``: (syllable, start, end). A
-    character is one syllable; ``wuyezhengming`` is four, each over its letters."""
+    """The folded syllables of ``text`` with where each stands: (syllable, start, end). A character is
+    one syllable; a run of Latin letters that is all pinyin is the syllables it spells, each over its
+    letters (``wuyezhengming`` is four); other letters stand for themselves."""
     out: list[tuple[str, int, int]] = []
     i, n = 0, len(text)
     while i < n:
@@ -104,18 +99,4 @@ def spans_of(text: str) -> tuple[tuple[str, int, int], ...]:
 
 def sounds_of(text: str) -> tuple[str, ...]:
     """Like ``sounds``, but a run of Latin letters typed as pinyin (居住zhengming) becomes its syllables."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if "a" <= ch <= "z":
-            j = i
-            while j < n and "a" <= text[j] <= "z":
-                j += 1
-            heard = latin_syllables(text[i:j]) if j - i >= 2 else None
-            out.extend(heard if heard else text[i:j])
-            i = j
-        else:
-            out.append(syllable(ch))
-            i += 1
-    return tuple(out)
+    return tuple(sound for sound, _, _ in spans_of(text))
