@@ -350,7 +350,8 @@ class ComplaintIntake(Handler):
         ctx.state.clear()
         worker = routing.grid_worker_for(ctx.session, ticket.patch_code) if ticket.assignee_userid else None
         who = ctx.t("tickets.filed_worker", name=worker.name) if worker else ctx.t("tickets.filed_cadre")
-        key = "tickets.filed_urgent" if draft.get("danger") else "tickets.filed"
+        key = ("tickets.filed" if not draft.get("danger")
+               else "tickets.filed_urgent" if worker else "tickets.filed_urgent_cadres")
         ctx.reply(ctx.t(key, number=ticket.number, category=ticket.service_name, worker=who,
                         response=service.response_text(ticket), expected=service.expected_text(ticket)))
 

@@ -250,6 +250,15 @@ def test_emergency_tells_resident_to_call_pushes_the_cadre_and_still_becomes_a_t
     assert (ticket.urgency, ticket.patch_code, ticket.assignee_userid) == ("emergency", "LG-01", "liang.wg")
 
 
+def test_an_emergency_no_grid_worker_covers_names_only_the_cadres_it_told(chat, wecom_api, config):
+    chat("newbie9", "工厂漏气，好多人头晕倒地了")
+    [filed] = chat("newbie9", "水口镇那边的工业区")          # no patch of the roster: no grid worker
+    assert "紧急情况立单" in filed and "已同时通知社区（村）干部马上跟进" in filed
+    assert "干部和社区（村）干部" not in filed
+    [ticket] = _tickets(config)
+    assert (ticket.urgency, ticket.assignee_userid) == ("emergency", None)
+
+
 def test_abandoned_draft_expires_politely(chat, wecom, wecom_api, config):
     from datetime import timedelta
 
