@@ -9,8 +9,14 @@ Latin letters (居住zhengming, juzhuzheng), which is read as the syllables it s
 from __future__ import annotations
 
 import functools
+import os
 
-from pypinyin import Style, lazy_pinyin
+# Only single characters are ever read (``syllable``), and pypinyin reads a character from its
+# character table alone; its phrase table (tens of MB in every process, a sixth of a second to load)
+# is for segmenting phrases, which nothing here asks for. Set before pypinyin is first imported.
+os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
+
+from pypinyin import Style, lazy_pinyin  # noqa: E402  (after the setting it reads at import)
 
 INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
 FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"), ("ong", "on"))

@@ -69,6 +69,16 @@ def test_latin_letters_that_are_not_pinyin_name_nothing():
     assert [s for s, _, _ in spans_of("visa")] == ["v", "i", "s", "a"]   # "v" begins no syllable
 
 
+def test_the_sound_index_loads_no_phrase_table():
+    """Characters are read one at a time; pypinyin's phrase table would only cost every process memory."""
+    import subprocess
+    import sys
+
+    code = "import sys, knowledge.phonetic as p; p.syllable('证'); print('pypinyin.phrases_dict' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
 @pytest.mark.parametrize("typed, meant", [("居注证明", "R1"), ("全属来源证明", "R2"), ("三养关系证明", "C30")])
 def test_cantonese_speakers_confusions_are_folded(typed, meant):
     """z/zh, s/sh, -n/-ng, n/l: the confusions Cantonese speakers make typing Mandarin."""
