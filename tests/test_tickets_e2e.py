@@ -286,3 +286,13 @@ def test_after_unsatisfied_the_next_words_go_to_the_reopened_ticket(chat, wecom_
     assert len(_tickets(config)) == 1                          # not a new report
     assert "【群众补充 #1】灯还是不亮，只是换了个灯罩" in wecom_api.texts_to("liang.wg")
     assert ("chenayi", "resident_note") in [(e[0], e[1]) for e in _events(config, 1)]
+
+
+def test_a_question_that_asks_someone_to_act_is_filed_without_asking_report_or_question(chat, config):
+    """"…可以管一管吗": a category word and a question mark, but the resident asks someone to come."""
+    [where] = chat("newbie7", "小区门口成日乱停车，可以管一管吗")
+    assert "在哪里" in where and "还是咨询" not in where
+    chat("newbie7", "东河市场门口")
+    [filed] = chat("newbie7", "确认")
+    assert "#1（交通停车）" in filed
+    assert _tickets(config)[0].village == "东河社区居委会"

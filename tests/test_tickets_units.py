@@ -176,7 +176,7 @@ def test_masked_phone():
 @pytest.mark.parametrize("text, danger", [
     ("电线杆倒咗压住架车 而家仲有火花", True),       # a ready phrase
     ("大树倾斜随时会倒落路人度", True),              # no phrase: a dangerous thing, harm, and now
-    ("楼冈路边有条好长嘅裂缝 其实都有好多年", False),  # old, not now
+    ("东河路中间条旧裂缝 都裂咗好多年", False),        # old, not now
     ("楼道里电动车充电，好怕起火", False),            # a worry, not a fire
     ("路灯坏了三天了", False),
 ])
@@ -184,3 +184,11 @@ def test_danger_is_words_of_immediate_danger_or_a_thing_harm_and_now(text, dange
     from bot.tickets.words import is_dangerous
 
     assert is_dangerous(text) is danger
+
+
+@pytest.mark.parametrize("text", ["小区门口成日乱停车，可以管一管吗", "后山条路啲沙井盖唔平，可唔可以派个人嚟睇下"])
+def test_asking_someone_to_come_and_act_is_the_shape_of_a_report(text):
+    """A category word in a question ("…吗") is asked about, unless the resident asks someone to act."""
+    from handlers.complaint import looks_like_complaint, unsure_kind
+
+    assert looks_like_complaint(text) and not unsure_kind(text)
