@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.context import Context
 from handlers.applications import ApplicationCardClick, ApplicationCommands
 from handlers.base import Handler, Message
-from handlers.basic import ActiveConversation, Cancel, Fallback, Help, InvalidInput, Unsupported
+from handlers.basic import Acknowledgement, ActiveConversation, Cancel, Fallback, Help, InvalidInput, Unsupported
 from handlers.cadre import CadreCommands
 from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
@@ -42,6 +42,7 @@ REGISTRY: list[Handler] = [
     ActiveConversation(),
     TellVillage(),
     Help(),
+    Acknowledgement(),   # 谢谢 / 收到 / 好的 after a reply: answered, never forwarded as a question
     ServiceQuestions(),  # about the service itself: who is my grid worker, how long does a report take
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),

@@ -8,6 +8,11 @@ from handlers.base import Handler, Message
 CANCEL_WORDS = {"取消", "算了", "唔要了", "不用了", "退出", "cancel"}
 HELP_WORDS = {"帮助", "幫助", "help", "菜单", "菜單", "功能", "你好", "您好", "hi", "hello", "在吗", "在嗎",
               "喂", "哈喽", "早晨", "早上好", "晚上好", "下午好", "你系边个", "你是谁", "?", "？"}
+# Thanks and "ok" after a reply (多谢, 收到, 好的, 👍): nothing to do, and nothing to pass to a person.
+THANKS_WORDS = ("谢谢", "多谢", "感谢", "唔该", "辛苦", "thanks", "thankyou", "thx", "🙏")
+ACK_WORDS = (*THANKS_WORDS, "好的", "好嘅", "好咧", "好", "收到", "知道了", "知道", "明白了", "明白", "了解",
+             "确认", "ok", "okay", "嗯嗯", "嗯", "哦", "噢", "喔", "👌", "👍")
+ACK_FILLERS = set("你您们哋啊呀哈啦喔哦嗯了的晒咗嘅先")
 TYPE_TEXT_KEYS = {"voice": "common.kind_voice", "video": "common.kind_video", "file": "common.kind_file",
                   "link": "common.kind_link"}
 # Event types that need no reply (the 微信客服 and ticket modules register their own handlers first).
@@ -106,6 +111,32 @@ class Help(Handler):
 
                 village = ctx.session.scalar(select(Patch.village).where(Patch.code == person.patch)) or ""
         return ctx.t("common.help", village=village or ctx.t("common.default_village"))
+
+
+def is_acknowledgement(text: str) -> bool:
+    """Only thanks or "ok": 谢谢, 好的谢谢你, 唔该晒, 收到👍 (not 谢谢你们帮我修好路灯, which says more)."""
+    rest = _plain(text)
+    if not rest:
+        return False
+    found = False
+    for word in sorted(ACK_WORDS, key=len, reverse=True):
+        if word in rest:
+            rest, found = rest.replace(word, ""), True
+    return found and all(ch in ACK_FILLERS for ch in rest)
+
+
+class Acknowledgement(Handler):
+    """Thanks or "ok" with no conversation going on: a short reply, never "not understood" and never an
+    offer to forward "谢谢" to the committee as a question."""
+
+    name = "acknowledgement"
+
+    def check(self, msg: Message, ctx) -> bool:
+        return msg.is_text and is_acknowledgement(msg.text)
+
+    def handle(self, msg: Message, ctx) -> None:
+        thanks = any(w in _plain(msg.text) for w in THANKS_WORDS)
+        ctx.reply(ctx.t("common.thanks_reply" if thanks else "common.ack_reply"))
 
 
 class Fallback(Handler):

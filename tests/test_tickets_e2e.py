@@ -2,6 +2,7 @@
 
 End to end through /wecom/callback, a real Redis, a real rq worker and the WeCom API stand-in.
 """
+import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
@@ -296,3 +297,14 @@ def test_a_question_that_asks_someone_to_act_is_filed_without_asking_report_or_q
     [filed] = chat("newbie7", "确认")
     assert "#1（交通停车）" in filed
     assert _tickets(config)[0].village == "东河社区居委会"
+
+
+@pytest.mark.parametrize("words", [["确认", "好的"], ["谢谢", "ok"], ["唔该晒你", "收到👍"]])
+def test_thanks_and_ok_after_a_filed_report_are_answered_and_never_forwarded(chat, config, words):
+    """"确认" once more, "谢谢", "收到": a short reply; before, "确认" got "not understood" and the "好的"
+    that followed forwarded "确认" to the committee as a question."""
+    _file_streetlight(chat)
+    for word in words:
+        [reply] = chat("chenayi", word)
+        assert "没听懂" not in reply and "转给" not in reply and "我的工单" in reply
+    assert [tk.number for tk in _tickets(config)] == [1]        # the report, and nothing forwarded
