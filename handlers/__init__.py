@@ -13,6 +13,7 @@ from handlers.cadre import CadreCommands
 from handlers.certificate import CertificateQuestion
 from handlers.complaint import ComplaintIntake
 from handlers.kf import KfSession, KfSync, TellVillage
+from handlers.person import AskForPerson
 from handlers.service_info import ServiceQuestions
 from handlers.teach import TeachCommands
 from handlers.tickets import RatingReply, TicketCardClick, TicketCommands
@@ -43,6 +44,7 @@ REGISTRY: list[Handler] = [
     TellVillage(),
     Help(),
     Acknowledgement(),   # 谢谢 / 收到 / 好的 after a reply: answered, never forwarded as a question
+    AskForPerson(),      # 转人工: the next message goes to a person (人工 is also a wage: before the intake)
     ServiceQuestions(),  # about the service itself: who is my grid worker, how long does a report take
     # questions (certificate catalogue) and complaint intake go here
     CertificateQuestion(),

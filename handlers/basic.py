@@ -7,7 +7,7 @@ from handlers.base import Handler, Message
 
 CANCEL_WORDS = {"取消", "算了", "唔要了", "不用了", "退出", "cancel"}
 HELP_WORDS = {"帮助", "幫助", "help", "菜单", "菜單", "功能", "你好", "您好", "hi", "hello", "在吗", "在嗎",
-              "喂", "哈喽", "早晨", "早上好", "晚上好", "下午好", "你系边个", "你是谁", "?", "？"}
+              "喂", "哈喽", "在不在", "有人吗", "有人在吗", "有冇人", "有冇人呀", "喺唔喺度", "早晨", "早上好", "晚上好", "下午好", "你系边个", "你是谁", "?", "？"}
 # Thanks and "ok" after a reply (多谢, 收到, 好的, 👍): nothing to do, and nothing to pass to a person.
 THANKS_WORDS = ("谢谢", "多谢", "感谢", "唔该", "辛苦", "thanks", "thankyou", "thx", "🙏")
 ACK_WORDS = (*THANKS_WORDS, "好的", "好嘅", "好咧", "好", "收到", "知道了", "知道", "明白了", "明白", "了解",

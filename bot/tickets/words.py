@@ -15,7 +15,7 @@ from knowledge import yamlio
 
 WORDS_FILE = Path(__file__).resolve().parents[2] / "knowledge" / "ticket_words.yaml"
 LIST_KEYS = ("triggers", "cues", "skip", "confirm", "here", "questions", "meta_grid", "meta_deadline",
-             "meta_deadline_about", "danger", "danger_hedges", "danger_past", "danger_things", "danger_harm", "danger_now")
+             "meta_deadline_about", "ask_person", "danger", "danger_hedges", "danger_past", "danger_things", "danger_harm", "danger_now")
 COMMANDS = ("acknowledge", "resolve", "return", "mine", "query")
 _DROP = re.compile(r"[\s\u3000,.!?;:'\"()\[\]{}<>~，。！？；：、“”‘’（）【】《》…—·-]+")
 
@@ -51,6 +51,7 @@ class Words:
     meta_grid: tuple[str, ...]
     meta_deadline: tuple[str, ...]
     meta_deadline_about: tuple[str, ...]
+    ask_person: tuple[str, ...]
     danger: tuple[str, ...]
     danger_hedges: tuple[str, ...]
     danger_past: tuple[str, ...]
@@ -88,6 +89,7 @@ def words() -> Words:
         commands={k: tuple(sorted({plain(w) for w in v}, key=lambda w: (-len(w), w))) for k, v in commands.items()},
         shapes={k: folded(k, v) for k, v in shapes.items()}, meta_grid=folded("meta_grid"),
         meta_deadline=folded("meta_deadline"), meta_deadline_about=folded("meta_deadline_about"),
+        ask_person=folded("ask_person"),
         danger=folded("danger"), danger_hedges=folded("danger_hedges"), danger_past=folded("danger_past"),
         danger_things=folded("danger_things"),
         danger_harm=folded("danger_harm"), danger_now=tuple(str(w) for w in data["danger_now"]),
