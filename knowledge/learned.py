@@ -211,6 +211,11 @@ class Logistic:
                     w[j] = wf - rate * gf / sqrt(acc)
         self.w, self.b = {f: w[j] for f, j in index.items()}, b
 
+    @property
+    def floor(self) -> float:
+        """The reading of a message none of whose features the model weighs: the intercept alone."""
+        return _sigmoid(self.b)
+
     def reading(self, text: str, normalised: bool = False) -> tuple[float, int]:
         """The probability that ``text`` is of the positive kind, and how many of its features the model
         has seen (a message of two or three known features is too short to judge: "你好" has none)."""

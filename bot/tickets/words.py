@@ -217,7 +217,10 @@ def is_dangerous(text: str) -> bool:
     if not said and has_any(plain(text), (*words().danger_hedges, *words().danger_past)):
         # "好怕起火", "裂缝有好多年": a worry or an old trouble, with no word of danger now
         return p >= HEDGED_P
-    return p >= DANGER_P or (p >= WORDS_P and said)
+    # On its own the reading must also lean towards danger: above what a message of words the model
+    # weighs as nothing would read (its intercept). A short everyday report ("楼上装修好嘈", "楼下好臭")
+    # has few and mostly neutral features, so its reading stays near that floor, which is above DANGER_P.
+    return (p >= DANGER_P and p > danger_model().floor) or (p >= WORDS_P and said)
 
 
 def has_danger_words(text: str) -> bool:
