@@ -24,6 +24,7 @@ from bot.models import Patch, Person
 from bot.stats import local_today
 from bot.tickets.routing import short_village
 from bot.tickets.words import fold, plain
+from handlers import followup
 from handlers.base import Handler, Message
 from handlers.tickets import CARD_EVENTS, send_notices
 
@@ -245,7 +246,7 @@ class ApplicationCommands(Handler):
                 from knowledge.catalogue import load_catalogue
 
                 self._start(ctx, load_catalogue().items.get(data.get("entry")))
-            else:
+            elif not followup.answer(msg, ctx, data.get("entry")):   # "要几耐": about the entry answered
                 _reroute(msg, ctx)
             return
         if state.name == PICK:

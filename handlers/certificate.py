@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers import followup
 from handlers.base import Handler, Message
 from knowledge.catalogue import Item, load_catalogue
 from knowledge.matcher import MatchResult, looks_like_question, match
@@ -58,7 +59,7 @@ class CertificateQuestion(Handler):
     """Answer from the catalogue: the answer, numbered choices, or a plain 'no match' with an offer."""
 
     name = "certificate"
-    states = (CHOOSE, OFFER)
+    states = (CHOOSE, OFFER, followup.ANSWERED)
 
     def __init__(self) -> None:
         # Load, validate and index the catalogue when the registry is built, so a mistake in the data
@@ -94,10 +95,12 @@ class CertificateQuestion(Handler):
         item = taught(ctx, msg.text)
         if item is not None:   # a cadre of the sender's village or town taught what this means
             ctx.reply(render(item, ctx, msg.text))
+            followup.remember(ctx, item)
             return
         result = cached_match(msg.text)
         if result.outcome == "confident":
             ctx.reply(render(result.item, ctx, msg.text))
+            followup.remember(ctx, result.item)
         elif result.outcome == "clarify":
             ctx.state.set(CHOOSE, {"ids": result.ids, "text": msg.text[:500]}, ttl=STATE_TTL, expiry_text=None)
             ctx.reply(choices_text(result.items, ctx))
@@ -120,10 +123,15 @@ class CertificateQuestion(Handler):
                     ctx.reply(ctx.t("catalogue.choose_none"))
                 elif 1 <= number <= len(ids):
                     ctx.state.clear()
-                    ctx.reply(render(load_catalogue()[ids[number - 1]], ctx, data.get("text", "")))
+                    item = load_catalogue()[ids[number - 1]]
+                    ctx.reply(render(item, ctx, data.get("text", "")))
+                    followup.remember(ctx, item)
                 else:
                     ctx.reply(ctx.t("catalogue.choose_again", count=len(ids)))
                 return
+        elif state is not None and state.name == followup.ANSWERED:
+            if followup.answer(msg, ctx, data.get("entry")):
+                return   # the entry stays remembered for the next follow-up
         elif state is not None and state.name == OFFER:
             if answer in YES_WORDS:
                 ctx.state.clear()
