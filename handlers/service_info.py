@@ -36,6 +36,17 @@ def _asks_deadline(text: str) -> bool:
     return has_any(p, w.meta_deadline) and has_any(p, w.meta_deadline_about)
 
 
+PROGRESS = ("进度", "进展", "跟进", "搞成点", "处理成点", "点样了", "怎么样了")
+PROGRESS_MAX = 10   # characters: "查下进度" on its own, from someone who has reported something
+
+
+def _asks_own_progress(ctx, text: str) -> bool:
+    """"查下进度", "有冇进展": short, about progress, from a resident with tickets (which else?)."""
+    p = plain(text)
+    return (len(p) <= PROGRESS_MAX and has_any(p, PROGRESS)
+            and bool(service.tickets_of_resident(ctx.session, ctx.user_id, limit=1)))
+
+
 class ServiceQuestions(Handler):
     """我们小区的网格员是谁 / 投诉多久有回复 / 怎么查进度."""
 
@@ -47,6 +58,8 @@ class ServiceQuestions(Handler):
         from handlers.certificate import cached_match
 
         result = cached_match(msg.text)
+        if _asks_own_progress(ctx, msg.text) and result.outcome != "confident":
+            return True
         if not (_asks_grid(msg.text) or _asks_deadline(msg.text) or result.topic in TOPICS):
             return False
         if _who_fixes_a_thing(msg.text) and result.topic != "META_GRID":

@@ -308,3 +308,14 @@ def test_thanks_and_ok_after_a_filed_report_are_answered_and_never_forwarded(cha
         [reply] = chat("chenayi", word)
         assert "没听懂" not in reply and "转给" not in reply and "我的工单" in reply
     assert [tk.number for tk in _tickets(config)] == [1]        # the report, and nothing forwarded
+
+
+@pytest.mark.parametrize("ask", ["查下进度", "有冇进展", "搞成点"])
+def test_a_resident_with_a_report_asking_about_progress_gets_its_status(chat, ask):
+    _file_streetlight(chat)
+    [status] = chat("chenayi", ask)
+    assert "#1 路灯：" in status and "没听懂" not in status
+
+
+def test_progress_asked_by_someone_with_no_report_is_not_answered_with_tickets(chat):
+    assert "#1" not in chat("newbie6", "查下进度")[-1]
