@@ -113,11 +113,17 @@ class Help(Handler):
         return ctx.t("common.help", village=village or ctx.t("common.default_village"))
 
 
+# WeCom's own emoji arrive as their names in brackets: [强] [OK] [抱拳] [微笑]
+WECOM_EMOJI = re.compile(r"\[[^\[\]\s]{1,4}\]")
+
+
 def is_acknowledgement(text: str) -> bool:
-    """Only thanks or "ok": 谢谢, 好的谢谢你, 唔该晒, 收到👍 (not 谢谢你们帮我修好路灯, which says more)."""
-    rest = _plain(text)
+    """Only thanks or "ok": 谢谢, 好的谢谢你, 唔该晒, 收到👍, 谢谢[抱拳], [强] (not 谢谢你们帮我修好路灯,
+    which says more)."""
+    plain = _plain(text)
+    rest = WECOM_EMOJI.sub("", plain)
     if not rest:
-        return False
+        return bool(plain)   # emoji alone: a thumbs-up
     found = False
     for word in sorted(ACK_WORDS, key=len, reverse=True):
         if word in rest:

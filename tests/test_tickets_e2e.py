@@ -299,7 +299,7 @@ def test_a_question_that_asks_someone_to_act_is_filed_without_asking_report_or_q
     assert _tickets(config)[0].village == "东河社区居委会"
 
 
-@pytest.mark.parametrize("words", [["确认", "好的"], ["谢谢", "ok"], ["唔该晒你", "收到👍"]])
+@pytest.mark.parametrize("words", [["确认", "好的"], ["谢谢", "ok"], ["唔该晒你", "收到👍"], ["谢谢[抱拳]", "[强]"]])
 def test_thanks_and_ok_after_a_filed_report_are_answered_and_never_forwarded(chat, config, words):
     """"确认" once more, "谢谢", "收到": a short reply; before, "确认" got "not understood" and the "好的"
     that followed forwarded "确认" to the committee as a question."""
