@@ -64,7 +64,12 @@ class Cancel(Handler):
         return msg.is_text and _plain(msg.text) in CANCEL_WORDS
 
     def handle(self, msg: Message, ctx) -> None:
-        ctx.reply(ctx.t("common.cancelled" if ctx.state.clear() else "common.nothing_to_cancel"))
+        from handlers.followup import ANSWERED
+
+        state = ctx.state.get()
+        remembered = state is not None and state.name == ANSWERED   # an answer remembered, not an operation
+        cleared = ctx.state.clear()
+        ctx.reply(ctx.t("common.cancelled" if cleared and not remembered else "common.nothing_to_cancel"))
 
 
 class ActiveConversation(Handler):

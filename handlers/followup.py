@@ -59,9 +59,8 @@ def answer(msg, ctx, entry_id: str | None) -> bool:
     aspect = aspect_of(msg.text)
     if aspect is None or looks_like_complaint(msg.text):
         return False
-    result = cached_match(msg.text)
-    if result.outcome != "none" and item.id not in result.ids:
-        return False   # "居住证呢？": another entry, asked afresh
+    if cached_match(msg.text).outcome != "none":
+        return False   # it names an entry ("居住证呢？", or this one again): a question of its own
     t = ctx.t
     if item.kind == "retained" and aspect in RETAINED_FIELDS:
         body = _retained_field(item, aspect, ctx)
