@@ -186,9 +186,11 @@ def test_danger_is_words_of_immediate_danger_or_a_thing_harm_and_now(text, dange
     assert is_dangerous(text) is danger
 
 
-@pytest.mark.parametrize("text", ["小区门口成日乱停车，可以管一管吗", "后山条路啲沙井盖唔平，可唔可以派个人嚟睇下"])
-def test_asking_someone_to_come_and_act_is_the_shape_of_a_report(text):
-    """A category word in a question ("…吗") is asked about, unless the resident asks someone to act."""
+@pytest.mark.parametrize("text", ["小区门口成日乱停车，可以管一管吗", "后山条路啲沙井盖唔平，可唔可以派个人嚟睇下",
+                                  "有只狗成日追人咬人"])
+def test_asking_someone_to_come_and_act_or_harm_done_is_the_shape_of_a_report(text):
+    """A category word in a question ("…吗") is asked about, unless the resident asks someone to act; harm
+    done (咬人, 骚扰) is a report in any words."""
     from handlers.complaint import looks_like_complaint, unsure_kind
 
     assert looks_like_complaint(text) and not unsure_kind(text)
