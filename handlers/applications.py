@@ -246,6 +246,8 @@ class ApplicationCommands(Handler):
                 from knowledge.catalogue import load_catalogue
 
                 self._start(ctx, load_catalogue().items.get(data.get("entry")))
+            elif followup.report_reply(msg, ctx, data):   # 反映问题: the question also told of a report
+                pass
             elif not followup.answer(msg, ctx, data.get("entry")):   # "要几耐": about the entry answered
                 _reroute(msg, ctx)
             return

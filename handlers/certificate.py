@@ -94,13 +94,11 @@ class CertificateQuestion(Handler):
     def handle(self, msg: Message, ctx) -> None:
         item = taught(ctx, msg.text)
         if item is not None:   # a cadre of the sender's village or town taught what this means
-            ctx.reply(render(item, ctx, msg.text))
-            followup.remember(ctx, item)
+            answer_with(ctx, item, msg.text)
             return
         result = cached_match(msg.text)
         if result.outcome == "confident":
-            ctx.reply(render(result.item, ctx, msg.text))
-            followup.remember(ctx, result.item)
+            answer_with(ctx, result.item, msg.text)
         elif result.outcome == "clarify":
             ctx.state.set(CHOOSE, {"ids": result.ids, "text": msg.text[:500]}, ttl=STATE_TTL, expiry_text=None)
             ctx.reply(choices_text(result.items, ctx))
@@ -123,13 +121,13 @@ class CertificateQuestion(Handler):
                     ctx.reply(ctx.t("catalogue.choose_none"))
                 elif 1 <= number <= len(ids):
                     ctx.state.clear()
-                    item = load_catalogue()[ids[number - 1]]
-                    ctx.reply(render(item, ctx, data.get("text", "")))
-                    followup.remember(ctx, item)
+                    answer_with(ctx, load_catalogue()[ids[number - 1]], data.get("text", ""))
                 else:
                     ctx.reply(ctx.t("catalogue.choose_again", count=len(ids)))
                 return
         elif state is not None and state.name == followup.ANSWERED:
+            if followup.report_reply(msg, ctx, data):   # 反映问题: the question also told of a report
+                return
             if followup.answer(msg, ctx, data.get("entry")):
                 return   # the entry stays remembered for the next follow-up
         elif state is not None and state.name == OFFER:
@@ -146,6 +144,16 @@ class CertificateQuestion(Handler):
         from handlers import route
 
         route(msg, ctx)
+
+
+def answer_with(ctx, item: Item, text: str) -> None:
+    """Answer ``text`` with ``item``; when the question also tells of something to report (公司唔交社保，
+    我想告佢，要开咩证明), the answer offers to take it as a report, and "反映问题" does."""
+    body = render(item, ctx, text)
+    followup.remember(ctx, item)
+    if followup.keep_report(ctx, text):
+        body += "\n\n" + ctx.t("catalogue.also_report")
+    ctx.reply(body)
 
 
 def offer_person(ctx, text: str, normalized: str | None = None, key: str = "catalogue.no_match") -> None:

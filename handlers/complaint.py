@@ -56,6 +56,17 @@ def looks_like_complaint(text: str) -> bool:
     return not has_any(p, w.questions)
 
 
+def reports_too(text: str) -> bool:
+    """Whether a question answered from the catalogue also tells of something to report: explicit words
+    (投诉, 反映), the shape of a report or danger ("公司唔交社保，我想告佢，要开咩证明"). A category word
+    alone is not enough: "医保费点交" asks, it does not report."""
+    p = plain(text)
+    if not p:
+        return False
+    w = words()
+    return bool(has_any(p, w.triggers) or has_any(p, w.cues) or report_shapes(text) or is_dangerous(text))
+
+
 def unsure_kind(text: str) -> bool:
     """A category word in a question, with no shape of a report: ask whether it is a report."""
     p = plain(text)

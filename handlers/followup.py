@@ -30,6 +30,9 @@ ASPECTS = {
 RETAINED_FIELDS = {"materials": "materials", "where": "where", "time": "time_limit", "who": "applicant",
                    "steps": "steps"}
 UNWRITTEN = ("fee", "hours")   # no entry holds these: a person answers
+# Besides the complaint intake's own answers to "a report, or a question?": what residents reply when an
+# answer offers to take what they told as a report.
+REPORT_REPLIES = ("我要反映", "要反映", "想反映", "反映吧", "我要投诉", "要投诉", "投诉", "投诉吧", "帮我反映", "帮我投诉")
 
 
 def aspect_of(text: str) -> str | None:
@@ -46,6 +49,33 @@ def remember(ctx, item: Item) -> None:
     such as the 申请 offer, which remembers the entry itself)."""
     if ctx.state.get() is None:
         ctx.state.set(ANSWERED, {"entry": item.id}, ttl=STATE_TTL, expiry_text=None)
+
+
+def keep_report(ctx, text: str) -> bool:
+    """After an answer: when the question also reports something, keep it with the conversation so that
+    "反映问题" files it as a report; True when it was kept (the answer then says so)."""
+    from handlers.complaint import reports_too
+
+    state = ctx.state.get()
+    if state is None or not reports_too(text):
+        return False
+    ctx.state.set(state.name, {**(state.data or {}), "report": text[:1000]}, ttl=STATE_TTL, expiry_text=None)
+    return True
+
+
+def report_reply(msg, ctx, data: dict) -> bool:
+    """"反映问题" after an answer that offered it: the question's own words become a report."""
+    from bot.tickets.words import plain
+    from handlers.complaint import REPORT_WORDS, start
+
+    text = (data or {}).get("report")
+    if not text or not msg.is_text or plain(msg.text) not in (*REPORT_WORDS, *REPORT_REPLIES):
+        return False
+    from handlers import owner_of
+
+    ctx.state.clear()
+    start(owner_of("complaint_what"), msg, ctx, text)
+    return True
 
 
 def answer(msg, ctx, entry_id: str | None) -> bool:

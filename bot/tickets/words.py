@@ -196,7 +196,7 @@ def parse_rating(text: str) -> tuple[int, int | None] | None:
 
 def report_shapes(text: str) -> list[str]:
     """The kinds of report ``text`` has the shape of (broken, blocked, danger, dirty, noisy, owed,
-    unfair, harms, asks_action, nobody_acts): a report is recognised by its shape before it is classified."""
+    unfair, harms, redress, asks_action, nobody_acts): a report is recognised by its shape before it is classified."""
     p = plain(text)
     return [kind for kind, options in words().shapes.items() if has_any(p, options)]
 
